@@ -1,0 +1,136 @@
+"""Reading, checking and writing images as tensors.
+
+Conventions used across nstlib:
+
+* An *image tensor* is ``float32`` of shape ``[1, 3, H, W]`` (or ``[B, 3, H, W]``).
+* :func:`load_image` returns values in ``[0, 1]`` (what VGG preprocessing and matplotlib expect).
+* GAN generators work in ``[-1, 1]`` (their last layer is ``tanh``); convert with
+  :func:`to_signed` and :func:`to_unit`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from PIL import Image, UnidentifiedImageError
+from torchvision.transforms import v2
+from torchvision.transforms.v2 import functional as TF
+
+from nstlib.errors import NstlibError
+
+# A 4000×3000 photo is 12 Mpx; anything this large is almost certainly a mistake for a CPU course.
+MAX_PIXELS = 4096 * 4096
+
+
+def load_image(path: str | Path, size: int | None = None) -> torch.Tensor:
+    """Read an image file as a ``[1, 3, H, W]`` float tensor in ``[0, 1]``.
+
+    Args:
+        path: any file Pillow can read (PNG, JPEG, BMP, TIFF, WebP...).
+        size: if given, resize so that the *longer* side is ``size`` pixels (aspect kept).
+
+    Grey images are repeated to 3 channels and an alpha channel is composited onto white, since
+    every network here expects RGB. Errors name the file and say what to do.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise NstlibError(f"Image file not found: {path}. Check the path (relative to {Path.cwd()}).")
+    if path.is_dir():
+        raise NstlibError(f"{path} is a folder, not an image file.")
+    try:
+        with Image.open(path) as img:
+            img.load()
+            if img.width * img.height > MAX_PIXELS:
+                raise NstlibError(
+                    f"{path} is {img.width}×{img.height} pixels, too large to process here; "
+                    "resize it first or pass a smaller size (e.g. --size 512)."
+                )
+            rgb = _to_rgb(img)
+    except UnidentifiedImageError as exc:
+        raise NstlibError(
+            f"{path} is not an image Pillow can read (expected PNG, JPEG, BMP, TIFF or WebP)."
+        ) from exc
+    except OSError as exc:
+        raise NstlibError(f"Could not read image {path}: {exc}.") from exc
+    image = TF.to_dtype(TF.to_image(rgb), torch.float32, scale=True).unsqueeze(0)
+    return resize_longer_side(image, size) if size is not None else image
+
+
+def _to_rgb(img: Image.Image) -> Image.Image:
+    if img.mode in ("RGBA", "LA") or (img.mode == "P" and "transparency" in img.info):
+        background = Image.new("RGB", img.size, (255, 255, 255))
+        background.paste(img.convert("RGBA"), mask=img.convert("RGBA").getchannel("A"))
+        return background
+    return img.convert("RGB")
+
+
+def resize_longer_side(image: torch.Tensor, size: int) -> torch.Tensor:
+    """Resize ``[B, C, H, W]`` so that max(H, W) == ``size``, keeping the aspect ratio (antialiased)."""
+    if size < 8:
+        raise NstlibError(f"size={size} is too small; use at least 8 pixels.")
+    h, w = image.shape[-2:]
+    scale = size / max(h, w)
+    new_hw = [max(1, round(h * scale)), max(1, round(w * scale))]
+    return v2.functional.resize(image, new_hw, antialias=True)
+
+
+def save_image(image: torch.Tensor, path: str | Path) -> Path:
+    """Write a ``[1, 3, H, W]`` or ``[3, H, W]`` tensor in ``[0, 1]`` to a PNG/JPEG file.
+
+    Values outside ``[0, 1]`` raise an error rather than being silently clipped: convert
+    generator output with :func:`to_unit` first.
+    """
+    path = Path(path)
+    image = image.detach().cpu()
+    if image.dim() == 4:
+        if image.shape[0] != 1:
+            raise NstlibError(f"save_image writes one image; got a batch of {image.shape[0]}.")
+        image = image[0]
+    check_image(image.unsqueeze(0), "image")
+    lo, hi = image.min().item(), image.max().item()
+    if lo < -1e-3 or hi > 1 + 1e-3:
+        raise NstlibError(
+            f"save_image expects values in [0, 1] but got [{lo:.3f}, {hi:.3f}]; "
+            "for generator output in [-1, 1] call nstlib.images.to_unit first."
+        )
+    if not path.parent.exists():
+        raise NstlibError(f"Folder {path.parent} does not exist; create it or choose another -o path.")
+    TF.to_pil_image(image.clamp(0, 1)).save(path)  # clamp only removes float rounding (< 1e-3)
+    return path
+
+
+def check_image(x: torch.Tensor, name: str = "input", *, multiple_of: int = 1) -> None:
+    """Raise a clear error unless ``x`` is a float ``[B, 3, H, W]`` tensor with H, W divisible.
+
+    Networks call this first, so a wrong shape is reported in words instead of a torch traceback.
+    """
+    if not isinstance(x, torch.Tensor):
+        raise NstlibError(f"{name} must be a torch.Tensor, got {type(x).__name__}.")
+    if x.dim() != 4:
+        hint = " Add a batch dimension with x.unsqueeze(0)." if x.dim() == 3 else ""
+        raise NstlibError(f"{name} must have shape [B, 3, H, W]; got {list(x.shape)}.{hint}")
+    if x.shape[1] != 3:
+        raise NstlibError(
+            f"{name} must have 3 (RGB) channels; got {x.shape[1]} in shape {list(x.shape)}. "
+            "Grey images: x.repeat(1, 3, 1, 1); RGBA: drop alpha with x[:, :3]."
+        )
+    if not x.is_floating_point():
+        raise NstlibError(f"{name} must be a float tensor; got {x.dtype}. Use x.float() / 255.")
+    h, w = x.shape[-2:]
+    if multiple_of > 1 and (h % multiple_of or w % multiple_of):
+        fix_h, fix_w = h - h % multiple_of, w - w % multiple_of
+        raise NstlibError(
+            f"{name} height and width must be divisible by {multiple_of}; got {h}×{w}. "
+            f"Crop or resize to {fix_h}×{fix_w}."
+        )
+
+
+def to_signed(image: torch.Tensor) -> torch.Tensor:
+    """Map ``[0, 1]`` to ``[-1, 1]`` (the range of a tanh generator)."""
+    return image * 2 - 1
+
+
+def to_unit(image: torch.Tensor) -> torch.Tensor:
+    """Map ``[-1, 1]`` to ``[0, 1]`` (for display and saving)."""
+    return (image + 1) / 2

@@ -1,0 +1,93 @@
+"""Where and how big to run: the device, the run profile, seeding and determinism.
+
+Every lesson runs unchanged on a laptop CPU, in CI and on a GPU. The *profile*, read from the
+``NSTLIB_PROFILE`` environment variable, picks the sizes and step counts:
+
+=========  ==========================================  =============================
+profile    what it is for                              budget per lesson
+=========  ==========================================  =============================
+``ci``     tiny sizes and steps, only to prove it runs  under 2 min on 2 CPU cores
+``student`` the default: real results on a laptop      under 10 min on 2 CPU cores
+``full``   GPU-sized runs                               minutes on a GPU
+=========  ==========================================  =============================
+
+Code asks for a value per profile with :func:`pick`, e.g. ``steps = pick(ci=20, student=2000)``.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from typing import TypeVar
+
+import numpy as np
+import torch
+
+from nstlib.errors import NstlibError
+
+PROFILES = ("ci", "student", "full")
+DEFAULT_PROFILE = "student"
+
+T = TypeVar("T")
+
+
+def device() -> torch.device:
+    """The best available device: CUDA, then Apple's MPS, then the CPU.
+
+    Set ``NSTLIB_DEVICE`` (e.g. ``cpu``) to force one.
+    """
+    forced = os.environ.get("NSTLIB_DEVICE")
+    if forced:
+        return torch.device(forced)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def profile() -> str:
+    """The run profile named by ``NSTLIB_PROFILE``: ``ci``, ``student`` (default) or ``full``."""
+    name = os.environ.get("NSTLIB_PROFILE", DEFAULT_PROFILE).strip().lower() or DEFAULT_PROFILE
+    if name not in PROFILES:
+        raise NstlibError(
+            f"NSTLIB_PROFILE={name!r} is not a profile; use one of {', '.join(PROFILES)} "
+            f"(or unset it for {DEFAULT_PROFILE!r})."
+        )
+    return name
+
+
+def pick(*, ci: T, student: T, full: T | None = None) -> T:
+    """The value for the current profile; ``full`` falls back to ``student`` when not given.
+
+    >>> pick(ci=10, student=1000)  # doctest: +SKIP
+    1000
+    """
+    name = profile()
+    if name == "ci":
+        return ci
+    if name == "full" and full is not None:
+        return full
+    return student
+
+
+def seed_everything(seed: int = 0) -> torch.Generator:
+    """Seed Python, NumPy and torch (all devices); return a torch Generator seeded the same way.
+
+    Seeding makes a run repeatable on one machine. Results still differ in the last float32
+    digits between CPUs, thread counts and GPUs, which is why lessons print rounded numbers.
+    """
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # also seeds every CUDA device
+    return torch.Generator().manual_seed(seed)
+
+
+def set_deterministic(enabled: bool = True) -> None:
+    """Ask torch for bit-repeatable kernels (slower on GPU); warn, not fail, where none exist."""
+    torch.use_deterministic_algorithms(enabled, warn_only=True)
+    torch.backends.cudnn.benchmark = not enabled
+    torch.backends.cudnn.deterministic = enabled
+    if enabled:
+        # cuBLAS needs this workspace setting for repeatable matrix products on CUDA.
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")

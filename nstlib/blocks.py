@@ -53,7 +53,9 @@ def padded_conv(channels_in: int, channels_out: int, kernel: int, padding: Paddi
         return [nn.ReplicationPad2d(p), nn.Conv2d(channels_in, channels_out, kernel, bias=bias)]
     if padding == "zero":
         return [nn.Conv2d(channels_in, channels_out, kernel, padding=p, bias=bias)]
-    raise NstlibError(f"padding={padding!r} is not supported; use 'reflect', 'replicate' or 'zero'.")
+    raise NstlibError(
+        f"padding={padding!r} is not supported; use 'reflect', 'replicate' or 'zero'."
+    )
 
 
 class ResidualBlock(nn.Module):
@@ -69,7 +71,11 @@ class ResidualBlock(nn.Module):
     """
 
     def __init__(
-        self, channels: int, norm: Norm = "instance", padding: Padding = "reflect", affine: bool = False
+        self,
+        channels: int,
+        norm: Norm = "instance",
+        padding: Padding = "reflect",
+        affine: bool = False,
     ) -> None:
         super().__init__()
         # A conv bias is redundant before batch norm (it subtracts the mean) but the reference

@@ -35,7 +35,9 @@ def load_image(path: str | Path, size: int | None = None) -> torch.Tensor:
     """
     path = Path(path)
     if not path.exists():
-        raise NstlibError(f"Image file not found: {path}. Check the path (relative to {Path.cwd()}).")
+        raise NstlibError(
+            f"Image file not found: {path}. Check the path (relative to {Path.cwd()})."
+        )
     if path.is_dir():
         raise NstlibError(f"{path} is a folder, not an image file.")
     try:
@@ -95,7 +97,9 @@ def save_image(image: torch.Tensor, path: str | Path) -> Path:
             "for generator output in [-1, 1] call nstlib.images.to_unit first."
         )
     if not path.parent.exists():
-        raise NstlibError(f"Folder {path.parent} does not exist; create it or choose another -o path.")
+        raise NstlibError(
+            f"Folder {path.parent} does not exist; create it or choose another -o path."
+        )
     TF.to_pil_image(image.clamp(0, 1)).save(path)  # clamp only removes float rounding (< 1e-3)
     return path
 

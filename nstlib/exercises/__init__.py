@@ -1,0 +1,82 @@
+"""Checkers for the lessons' exercises.
+
+Each lesson's exercises are checked against nstlib's reference by a function in this package
+(one module per lesson topic). A checker takes the student's function or class, runs it on small
+fixed inputs, and returns a :class:`CheckResult` that prints one line::
+
+    PASS gram_matrix: matches the reference on 3 random feature maps.
+    FAIL gram_matrix: values differ from the reference (max error 12.5).
+         Hint: did you divide by C·H·W? This exercise asks for the raw sum.
+
+Checkers never raise: a missing solution (``NotImplementedError``), a wrong shape or a crash all
+become a FAIL with a hint that names the likely mistake.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one exercise check; prints as a PASS/FAIL line (plus a hint on FAIL)."""
+
+    name: str
+    passed: bool
+    message: str
+    hint: str = ""
+
+    def __str__(self) -> str:
+        line = f"{'PASS' if self.passed else 'FAIL'} {self.name}: {self.message}"
+        return f"{line}\n     Hint: {self.hint}" if self.hint else line
+
+    def __repr__(self) -> str:  # the notebook shows the same line as print()
+        return str(self)
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+
+class Mismatch(Exception):
+    """Raised inside a checker body to report a FAIL with a hint."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message, self.hint = message, hint
+
+
+def run_check(name: str, body: Callable[[], str]) -> CheckResult:
+    """Run a checker body; its return value is the PASS message, a :class:`Mismatch` is a FAIL."""
+    try:
+        return CheckResult(name, True, body())
+    except NotImplementedError:
+        return CheckResult(
+            name,
+            False,
+            "not implemented yet.",
+            "replace `raise NotImplementedError` with your code.",
+        )
+    except Mismatch as exc:
+        return CheckResult(name, False, exc.message, exc.hint)
+    except Exception as exc:  # a student's crash is a FAIL with its message, never a traceback
+        return CheckResult(
+            name, False, f"raised {type(exc).__name__}: {exc}", "read the error above."
+        )
+
+
+def expect_close(
+    actual: object, expected: torch.Tensor, what: str, hint: str, *, atol: float = 1e-5
+) -> None:
+    """Raise :class:`Mismatch` unless ``actual`` is a tensor of ``expected``'s shape and values."""
+    if not isinstance(actual, torch.Tensor):
+        raise Mismatch(f"{what} should be a torch.Tensor, got {type(actual).__name__}.", hint)
+    if actual.shape != expected.shape:
+        raise Mismatch(
+            f"{what} has shape {list(actual.shape)}, expected {list(expected.shape)}.", hint
+        )
+    error = (actual.detach().float() - expected.float()).abs().max().item()
+    if not error <= atol * max(1.0, expected.abs().max().item()):
+        raise Mismatch(f"{what} differs from the reference (max error {error:.4g}).", hint)

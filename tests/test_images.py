@@ -1,0 +1,79 @@
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from nstlib.errors import NstlibError
+from nstlib.images import (
+    check_image,
+    load_image,
+    resize_longer_side,
+    save_image,
+    to_signed,
+    to_unit,
+)
+
+
+def write_png(path, array):
+    Image.fromarray(array).save(path)
+    return path
+
+
+def test_load_image_gives_rgb_unit_range(tmp_path):
+    rng = np.random.default_rng(0)
+    path = write_png(tmp_path / "a.png", rng.integers(0, 256, (20, 30, 3), dtype=np.uint8))
+    image = load_image(path)
+    assert image.shape == (1, 3, 20, 30) and image.dtype == torch.float32
+    assert 0 <= image.min() and image.max() <= 1
+
+
+def test_grey_images_become_three_channels_and_alpha_is_composited(tmp_path):
+    grey = load_image(write_png(tmp_path / "g.png", np.full((8, 8), 128, np.uint8)))
+    assert grey.shape == (1, 3, 8, 8) and torch.allclose(grey[0, 0], grey[0, 2])
+    rgba = np.zeros((8, 8, 4), np.uint8)  # fully transparent black composites onto white
+    assert load_image(write_png(tmp_path / "t.png", rgba)).min() == 1.0
+
+
+def test_resize_keeps_aspect(tmp_path):
+    path = write_png(tmp_path / "a.png", np.zeros((50, 100, 3), np.uint8))
+    assert load_image(path, size=40).shape == (1, 3, 20, 40)
+    assert resize_longer_side(torch.zeros(1, 3, 100, 50), 10).shape == (1, 3, 10, 5)
+
+
+def test_load_errors_name_the_file(tmp_path):
+    with pytest.raises(NstlibError, match="not found: .*missing.png"):
+        load_image(tmp_path / "missing.png")
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    with pytest.raises(NstlibError, match="notes.txt is not an image"):
+        load_image(text)
+    with pytest.raises(NstlibError, match="is a folder"):
+        load_image(tmp_path)
+
+
+def test_save_round_trip_and_range_check(tmp_path):
+    image = torch.rand(1, 3, 6, 7)
+    path = save_image(image, tmp_path / "out.png")
+    assert torch.allclose(load_image(path), image, atol=1 / 255)
+    with pytest.raises(NstlibError, match=r"\[0, 1\].*to_unit"):
+        save_image(to_signed(image) - 0.5, tmp_path / "bad.png")
+    with pytest.raises(NstlibError, match="does not exist"):
+        save_image(image, tmp_path / "nope" / "out.png")
+
+
+def test_check_image_messages():
+    with pytest.raises(NstlibError, match="unsqueeze"):
+        check_image(torch.zeros(3, 8, 8))
+    with pytest.raises(NstlibError, match="3 \\(RGB\\) channels; got 4"):
+        check_image(torch.zeros(1, 4, 8, 8))
+    with pytest.raises(NstlibError, match="divisible by 4; got 10×8. Crop or resize to 8×8"):
+        check_image(torch.zeros(1, 3, 10, 8), multiple_of=4)
+    with pytest.raises(NstlibError, match="float"):
+        check_image(torch.zeros(1, 3, 8, 8, dtype=torch.uint8))
+    check_image(torch.zeros(2, 3, 8, 12), multiple_of=4)
+
+
+def test_signed_unit_round_trip():
+    x = torch.rand(2, 3, 4, 4)
+    assert torch.allclose(to_unit(to_signed(x)), x)
+    assert to_signed(torch.zeros(1)).item() == -1 and to_signed(torch.ones(1)).item() == 1

@@ -1,0 +1,47 @@
+import pytest
+import torch
+
+import nstlib
+from nstlib.errors import NstlibError
+
+
+def test_profile_defaults_to_student(monkeypatch):
+    monkeypatch.delenv("NSTLIB_PROFILE", raising=False)
+    assert nstlib.profile() == "student"
+
+
+@pytest.mark.parametrize(("name", "expected"), [("ci", 1), ("student", 2), ("full", 3)])
+def test_pick_follows_the_profile(monkeypatch, name, expected):
+    monkeypatch.setenv("NSTLIB_PROFILE", name)
+    assert nstlib.pick(ci=1, student=2, full=3) == expected
+
+
+def test_pick_full_falls_back_to_student(monkeypatch):
+    monkeypatch.setenv("NSTLIB_PROFILE", "full")
+    assert nstlib.pick(ci=1, student=2) == 2
+
+
+def test_unknown_profile_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("NSTLIB_PROFILE", "fast")
+    with pytest.raises(NstlibError, match="NSTLIB_PROFILE='fast'.*ci, student, full"):
+        nstlib.profile()
+
+
+def test_device_can_be_forced_and_defaults_to_an_available_one(monkeypatch):
+    monkeypatch.setenv("NSTLIB_DEVICE", "cpu")
+    assert nstlib.device() == torch.device("cpu")
+    monkeypatch.delenv("NSTLIB_DEVICE")
+    assert nstlib.device().type in {"cpu", "cuda", "mps"}
+    if not torch.cuda.is_available():
+        assert nstlib.device().type != "cuda"
+
+
+def test_seed_everything_makes_draws_repeatable():
+    nstlib.seed_everything(3)
+    first = torch.rand(4)
+    generator = nstlib.seed_everything(3)
+    assert torch.equal(first, torch.rand(4))
+    assert torch.equal(
+        torch.rand(4, generator=generator),
+        torch.rand(4, generator=torch.Generator().manual_seed(3)),
+    )

@@ -1,0 +1,381 @@
+"""The CycleGAN training step, learning-rate schedule and exact checkpoint/resume.
+
+One :meth:`CycleGANTrainer.step` follows the reference's ``optimize_parameters``:
+
+1. translate both ways: ``fake_B = G_AB(a)``, ``rec_A = G_BA(fake_B)``, ``fake_A = G_BA(b)``,
+   ``rec_B = G_AB(fake_A)``;
+2. update **both generators together** (one Adam over their parameters) on
+   adversarial + cycle + identity losses, with the discriminators frozen (``requires_grad=False``)
+   so that no time is spent on gradients nobody uses;
+3. update **both discriminators** on real images against fakes drawn from the image pools,
+   each D loss halved so that D learns more slowly than G.
+
+Naming: ``D_A`` judges domain A (real ``a`` against ``G_BA(b)``) and ``D_B`` judges domain B. (The
+reference names its discriminators after the generator they face, so its ``D_A`` judges B.)
+
+The learning rate is constant for ``n_epochs`` epochs, then decays linearly to nearly 0 over
+``n_epochs_decay`` epochs (``LambdaLR`` with the reference's rule, see :func:`lr_factor`).
+
+A checkpoint holds everything that influences the next step — weights, Adam moments, schedulers,
+counters, the pools' images and random generators, and the global random states — so a run that is
+stopped and resumed computes bit-for-bit what an uninterrupted run computes (on the same machine
+and thread count). Reference: junyanz/pytorch-CycleGAN-and-pix2pix ``models/cycle_gan_model.py``,
+``models/networks.py`` (``get_scheduler``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from nstlib.cyclegan import cycle_loss, identity_loss
+from nstlib.errors import NstlibError
+from nstlib.gan_losses import LOSS_KINDS, LossKind, discriminator_loss, generator_loss
+from nstlib.image_pool import ImagePool
+
+LOSS_NAMES = ("G_A", "G_B", "cycle_A", "cycle_B", "idt_A", "idt_B", "D_A", "D_B")
+MODEL_NAMES = ("G_AB", "G_BA", "D_A", "D_B")
+
+
+@dataclass
+class CycleGANConfig:
+    """Hyper-parameters, defaulting to the reference's.
+
+    ``lambda_identity`` scales the cycle weights for the identity loss (0.5 · 10 = 5); 0 turns the
+    identity loss off. ``gan_mode`` is a :mod:`nstlib.gan_losses` kind: ``"lsgan"`` (reference
+    default) or ``"non_saturating"`` (the reference's ``"vanilla"``, BCE on logits). ``seed`` seeds
+    the two image pools (``seed`` and ``seed + 1``).
+    """
+
+    lr: float = 2e-4
+    betas: tuple[float, float] = (0.5, 0.999)
+    lambda_A: float = 10.0
+    lambda_B: float = 10.0
+    lambda_identity: float = 0.5
+    gan_mode: LossKind = "lsgan"
+    pool_size: int = 50
+    n_epochs: int = 100
+    n_epochs_decay: int = 100
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.gan_mode not in LOSS_KINDS:
+            raise NstlibError(
+                f"gan_mode={self.gan_mode!r} is not a GAN loss; use one of {', '.join(LOSS_KINDS)} "
+                "(the reference's 'vanilla' is 'non_saturating')."
+            )
+
+
+def lr_factor(epoch: int, n_epochs: int, n_epochs_decay: int) -> float:
+    """The multiplier of the initial lr during ``epoch`` (0-based): the reference's ``lambda`` rule.
+
+    ``1 − max(0, epoch + 1 − n_epochs) / (n_epochs_decay + 1)``: 1 for the first ``n_epochs``
+    epochs, then down by ``1/(n_epochs_decay + 1)`` per epoch. With 100 + 100 epochs the last
+    epoch runs at ``2e-4 · 1/101 ≈ 1.98e-6``.
+    """
+    return 1.0 - max(0, epoch + 1 - n_epochs) / float(n_epochs_decay + 1)
+
+
+class CycleGANTrainer:
+    """Trains ``G_AB: A → B``, ``G_BA: B → A`` and the discriminators ``D_A``, ``D_B`` in place.
+
+    Args:
+        G_AB, G_BA: generators ``[B, 3, H, W] → [B, 3, H, W]`` in ``[-1, 1]``.
+        D_A, D_B: discriminators returning raw scores (e.g. a PatchGAN map), no sigmoid.
+        config: hyper-parameters (reference defaults).
+        device: where to train; defaults to the device of ``G_AB``'s parameters.
+
+    Attributes ``step_count`` (steps done) and ``epoch`` (epochs finished) count progress.
+    """
+
+    def __init__(
+        self,
+        G_AB: nn.Module,
+        G_BA: nn.Module,
+        D_A: nn.Module,
+        D_B: nn.Module,
+        config: CycleGANConfig | None = None,
+        device: torch.device | str | None = None,
+    ) -> None:
+        self.config = config = config or CycleGANConfig()
+        if device is None:
+            device = next(G_AB.parameters()).device
+        self.device = torch.device(device)
+        self.G_AB, self.G_BA = G_AB.to(self.device), G_BA.to(self.device)
+        self.D_A, self.D_B = D_A.to(self.device), D_B.to(self.device)
+        self.pool_A = ImagePool(config.pool_size, seed=config.seed)  # past G_BA(b), for D_A
+        self.pool_B = ImagePool(config.pool_size, seed=config.seed + 1)  # past G_AB(a), for D_B
+        self.opt_G = torch.optim.Adam(
+            itertools.chain(G_AB.parameters(), G_BA.parameters()), lr=config.lr, betas=config.betas
+        )
+        self.opt_D = torch.optim.Adam(
+            itertools.chain(D_A.parameters(), D_B.parameters()), lr=config.lr, betas=config.betas
+        )
+
+        def rule(epoch: int) -> float:
+            return lr_factor(epoch, config.n_epochs, config.n_epochs_decay)
+
+        self.schedulers = [
+            torch.optim.lr_scheduler.LambdaLR(opt, rule) for opt in (self.opt_G, self.opt_D)
+        ]
+        self.step_count = 0
+        self.epoch = 0
+
+    @property
+    def lr(self) -> float:
+        """The current learning rate (the same for generators and discriminators)."""
+        return self.opt_G.param_groups[0]["lr"]
+
+    def step(self, real_A: torch.Tensor, real_B: torch.Tensor) -> dict[str, float]:
+        """One training step on a batch from each domain, ``[B, 3, H, W]`` in ``[-1, 1]``.
+
+        Returns the losses as floats: ``G_A`` / ``G_B`` the adversarial losses of ``G_AB`` / ``G_BA``,
+        ``cycle_A`` = λ_A·|G_BA(G_AB(a)) − a|, ``cycle_B`` = λ_B·|G_AB(G_BA(b)) − b|,
+        ``idt_A`` = λ_B·λ_idt·|G_AB(b) − b|, ``idt_B`` = λ_A·λ_idt·|G_BA(a) − a| (as in the
+        reference), and ``D_A`` / ``D_B`` the halved discriminator losses.
+        """
+        c = self.config
+        real_A, real_B = real_A.to(self.device), real_B.to(self.device)
+        fake_B = self.G_AB(real_A)
+        rec_A = self.G_BA(fake_B)
+        fake_A = self.G_BA(real_B)
+        rec_B = self.G_AB(fake_A)
+
+        self._set_requires_grad((self.D_A, self.D_B), False)
+        losses = {
+            "G_A": generator_loss(self.D_B(fake_B), c.gan_mode),
+            "G_B": generator_loss(self.D_A(fake_A), c.gan_mode),
+            "cycle_A": cycle_loss(real_A, rec_A, c.lambda_A),
+            "cycle_B": cycle_loss(real_B, rec_B, c.lambda_B),
+        }
+        if c.lambda_identity > 0:
+            losses["idt_A"] = identity_loss(
+                real_B, self.G_AB(real_B), c.lambda_B * c.lambda_identity
+            )
+            losses["idt_B"] = identity_loss(
+                real_A, self.G_BA(real_A), c.lambda_A * c.lambda_identity
+            )
+        self.opt_G.zero_grad()
+        sum(losses.values()).backward()
+        self.opt_G.step()
+
+        self._set_requires_grad((self.D_A, self.D_B), True)
+        self.opt_D.zero_grad()
+        # The pools detach the fakes, so the D losses do not reach the generators. The 0.5 slows
+        # D down relative to G, as in the reference.
+        fake_B, fake_A = self.pool_B.query(fake_B), self.pool_A.query(fake_A)
+        losses["D_B"] = 0.5 * discriminator_loss(self.D_B(real_B), self.D_B(fake_B), c.gan_mode)
+        losses["D_A"] = 0.5 * discriminator_loss(self.D_A(real_A), self.D_A(fake_A), c.gan_mode)
+        (losses["D_A"] + losses["D_B"]).backward()
+        self.opt_D.step()
+
+        self.step_count += 1
+        result = dict.fromkeys(LOSS_NAMES, 0.0)
+        result.update({name: loss.item() for name, loss in losses.items()})
+        return result
+
+    @staticmethod
+    def _set_requires_grad(models: tuple[nn.Module, ...], flag: bool) -> None:
+        for model in models:
+            for p in model.parameters():
+                p.requires_grad_(flag)
+
+    def end_epoch(self) -> None:
+        """Mark an epoch as finished and move both learning-rate schedules on by one epoch."""
+        self.epoch += 1
+        for scheduler in self.schedulers:
+            scheduler.step()
+
+    # -- checkpoints ------------------------------------------------------------------------------
+
+    def state_dict(self) -> dict:
+        """Everything the next step depends on, as tensors and plain Python values."""
+        np_state = np.random.get_state()
+        return {
+            "config": dataclasses.asdict(self.config),
+            "models": {name: getattr(self, name).state_dict() for name in MODEL_NAMES},
+            "opt_G": self.opt_G.state_dict(),
+            "opt_D": self.opt_D.state_dict(),
+            "schedulers": [s.state_dict() for s in self.schedulers],
+            "pools": {"A": self.pool_A.state_dict(), "B": self.pool_B.state_dict()},
+            "step_count": self.step_count,
+            "epoch": self.epoch,
+            "rng": {
+                "torch": torch.get_rng_state(),
+                "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+                "python": random.getstate(),
+                # numpy arrays are not allowed by weights_only loading; keep the key as a tensor.
+                "numpy": (
+                    np_state[0],
+                    torch.from_numpy(np_state[1].astype(np.int64)),
+                    *np_state[2:],
+                ),
+            },
+        }
+
+    def save(self, path: str | Path) -> Path:
+        """Write a checkpoint to ``path`` (parent folder must exist); returns the path."""
+        path = Path(path)
+        if not path.parent.exists():
+            raise NstlibError(
+                f"Folder {path.parent} does not exist; create it before saving {path.name}."
+            )
+        torch.save(self.state_dict(), path)
+        return path
+
+    def load(self, path: str | Path) -> None:
+        """Restore a checkpoint written by :meth:`save` into this trainer, in place.
+
+        This also resets the global random generators (torch, CUDA, Python, NumPy) to their state
+        at save time, so that whatever is sampled next matches the uninterrupted run. The
+        checkpoint's config must equal this trainer's; use :meth:`resume` to adopt the saved one.
+        """
+        path = Path(path)
+        state = _read_checkpoint(path)
+        saved_config = CycleGANConfig(
+            **{**state["config"], "betas": tuple(state["config"]["betas"])}
+        )
+        if saved_config != self.config:
+            diff = [
+                f"{f.name}: saved {getattr(saved_config, f.name)!r}, here {getattr(self.config, f.name)!r}"
+                for f in dataclasses.fields(CycleGANConfig)
+                if getattr(saved_config, f.name) != getattr(self.config, f.name)
+            ]
+            raise NstlibError(
+                f"{path} was trained with another config ({'; '.join(diff)}). "
+                "Use CycleGANTrainer.resume(path, ...) to continue with the saved config."
+            )
+        for name in MODEL_NAMES:
+            _load_model(getattr(self, name), state["models"][name], name, path)
+        self.opt_G.load_state_dict(state["opt_G"])
+        self.opt_D.load_state_dict(state["opt_D"])
+        for scheduler, saved in zip(self.schedulers, state["schedulers"], strict=True):
+            scheduler.load_state_dict(saved)
+        for pool, saved in ((self.pool_A, state["pools"]["A"]), (self.pool_B, state["pools"]["B"])):
+            # Checkpoints are read onto the CPU (RNG states must stay there); images go to the device.
+            pool.load_state_dict({**saved, "images": [x.to(self.device) for x in saved["images"]]})
+        self.step_count, self.epoch = state["step_count"], state["epoch"]
+        rng = state["rng"]
+        torch.set_rng_state(rng["torch"])
+        if rng["cuda"] and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(rng["cuda"])
+        random.setstate(rng["python"])
+        name, key, *rest = rng["numpy"]
+        np.random.set_state((name, key.numpy().astype(np.uint32), *rest))
+
+    @classmethod
+    def resume(
+        cls,
+        path: str | Path,
+        G_AB: nn.Module,
+        G_BA: nn.Module,
+        D_A: nn.Module,
+        D_B: nn.Module,
+        device: torch.device | str | None = None,
+    ) -> CycleGANTrainer:
+        """Build a trainer with the config saved in ``path`` and load the checkpoint into it.
+
+        The four networks must have the architecture of the saved ones (their weights are replaced).
+        """
+        saved = _read_checkpoint(Path(path))["config"]
+        config = CycleGANConfig(**{**saved, "betas": tuple(saved["betas"])})
+        trainer = cls(G_AB, G_BA, D_A, D_B, config, device)
+        trainer.load(path)
+        return trainer
+
+
+def _read_checkpoint(path: Path) -> dict:
+    if not path.is_file():
+        raise NstlibError(f"Checkpoint not found: {path}.")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # a truncated file, another format, a pickle of arbitrary objects
+        raise NstlibError(
+            f"{path} is not a checkpoint written by CycleGANTrainer.save: {exc}"
+        ) from exc
+    if not isinstance(state, dict) or not {"config", "models", "rng"} <= state.keys():
+        raise NstlibError(f"{path} is not a checkpoint written by CycleGANTrainer.save.")
+    return state
+
+
+def _load_model(model: nn.Module, saved: dict, name: str, path: Path) -> None:
+    """``load_state_dict(strict=True)`` with the mismatch explained in words."""
+    own = model.state_dict()
+    missing = [k for k in own if k not in saved]
+    extra = [k for k in saved if k not in own]
+    shapes = [
+        f"{k} {list(saved[k].shape)} vs {list(v.shape)}"
+        for k, v in own.items()
+        if k in saved and saved[k].shape != v.shape
+    ]
+    if missing or extra or shapes:
+        details = "; ".join(
+            f"{label}: {', '.join(items[:3])}{' …' if len(items) > 3 else ''}"
+            for label, items in (("missing", missing), ("unexpected", extra), ("shape", shapes))
+            if items
+        )
+        raise NstlibError(
+            f"{path}: the saved {name} has another architecture than the {name} given "
+            f"({details}). Build the networks with the settings used for training."
+        )
+    model.load_state_dict(saved)
+
+
+History = dict[str, list[float]]
+
+
+def train(
+    trainer: CycleGANTrainer,
+    sample_A: Callable[[int], torch.Tensor],
+    sample_B: Callable[[int], torch.Tensor],
+    steps: int,
+    *,
+    batch_size: int = 1,
+    steps_per_epoch: int | None = None,
+    progress: bool = True,
+    callback: Callable[[CycleGANTrainer, History], None] | None = None,
+    every: int = 100,
+) -> History:
+    """Run ``steps`` training steps on batches from two samplers; return the per-step losses.
+
+    Args:
+        sample_A, sample_B: ``sampler(batch_size)`` returns ``[batch_size, 3, H, W]`` in ``[-1, 1]``.
+        steps: how many steps to run (continuing from ``trainer.step_count``).
+        steps_per_epoch: call ``trainer.end_epoch()`` (the lr schedule) every this many steps;
+            ``None`` keeps the learning rate constant.
+        progress: show a tqdm progress bar with the latest losses.
+        callback: ``callback(trainer, history)`` every ``every`` steps and after the last one,
+            e.g. to save snapshots or redraw a live plot.
+
+    Returns ``history``: for each loss name, the list of its value at each step run here.
+    """
+    if steps < 0 or every < 1 or batch_size < 1:
+        raise NstlibError(
+            f"need steps ≥ 0, every ≥ 1, batch_size ≥ 1; got {steps}, {every}, {batch_size}."
+        )
+    history: History = {name: [] for name in LOSS_NAMES}
+    bar = tqdm(range(steps), desc="CycleGAN", disable=not progress)
+    for i in bar:
+        losses = trainer.step(sample_A(batch_size), sample_B(batch_size))
+        for name, value in losses.items():
+            history[name].append(value)
+        if steps_per_epoch and trainer.step_count % steps_per_epoch == 0:
+            trainer.end_epoch()
+        bar.set_postfix(
+            G=f"{losses['G_A'] + losses['G_B']:.3f}",
+            cyc=f"{losses['cycle_A'] + losses['cycle_B']:.3f}",
+            D=f"{losses['D_A'] + losses['D_B']:.3f}",
+            refresh=False,
+        )
+        if callback is not None and ((i + 1) % every == 0 or i + 1 == steps):
+            callback(trainer, history)
+    return history

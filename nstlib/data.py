@@ -1,0 +1,111 @@
+"""Images by name: bundled photos for content, painterly and texture images for style.
+
+Everything here loads offline:
+
+* **Photos** (``PHOTOS``) are the CC0 / public-domain photographs that ship inside the
+  scikit-image wheel (``skimage.data``), e.g. ``chelsea`` the cat or ``astronaut``.
+* **Styles** (``STYLES``) are the project's generated painterly images in ``datasets/styles/``
+  (see :mod:`nstlib.painterly`) plus scikit-image's grey CC0 textures ``brick``, ``grass`` and
+  ``gravel``, repeated to RGB.
+
+:func:`resolve_image` is what the command line uses: it accepts a photo name, a style name or a
+path to any image file. Sources and licences are listed in ``datasets/README.md``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from nstlib.errors import NstlibError
+from nstlib.images import load_image, resize_longer_side
+from nstlib.painterly import PAINTERLY_STYLES
+
+PHOTOS: tuple[str, ...] = (
+    "astronaut",
+    "chelsea",
+    "coffee",
+    "rocket",
+    "hubble_deep_field",
+    "retina",
+    "immunohistochemistry",
+)
+TEXTURES: tuple[str, ...] = ("brick", "grass", "gravel")
+STYLES: tuple[str, ...] = PAINTERLY_STYLES + TEXTURES
+
+
+def datasets_dir() -> Path:
+    """The repository's ``datasets/`` folder (next to the ``nstlib`` package, editable install)."""
+    folder = Path(__file__).resolve().parent.parent / "datasets"
+    if not folder.is_dir():
+        raise NstlibError(
+            f"The datasets folder {folder} is missing. nstlib expects to be installed from a clone "
+            "of the course repository with `pip install -e .`; reinstall it that way."
+        )
+    return folder
+
+
+def _from_skimage(name: str) -> torch.Tensor:
+    """``skimage.data.<name>()`` as ``[1, 3, H, W]`` float in ``[0, 1]`` (grey repeated to RGB)."""
+    import skimage.data  # imported here: it is slow to import and only these two need it
+
+    array = np.asarray(getattr(skimage.data, name)())
+    if array.ndim == 2:
+        array = np.repeat(array[..., None], 3, axis=2)
+    return torch.from_numpy(array[..., :3].copy()).permute(2, 0, 1).unsqueeze(0).float() / 255
+
+
+def _sized(image: torch.Tensor, size: int | None) -> torch.Tensor:
+    return resize_longer_side(image, size) if size is not None else image
+
+
+def photo(name: str, size: int | None = None) -> torch.Tensor:
+    """A bundled photo as ``[1, 3, H, W]`` float in ``[0, 1]``.
+
+    Args:
+        name: one of :data:`PHOTOS`.
+        size: if given, the longer side in pixels (aspect kept).
+    """
+    if name not in PHOTOS:
+        raise NstlibError(f"Unknown photo {name!r}; choose one of {', '.join(PHOTOS)}.")
+    return _sized(_from_skimage(name), size)
+
+
+def style(name: str, size: int | None = None) -> torch.Tensor:
+    """A style image as ``[1, 3, H, W]`` float in ``[0, 1]``.
+
+    Args:
+        name: one of :data:`STYLES` (a generated painterly PNG or a grey CC0 texture).
+        size: if given, the longer side in pixels (aspect kept).
+    """
+    if name in TEXTURES:
+        return _sized(_from_skimage(name), size)
+    if name not in PAINTERLY_STYLES:
+        raise NstlibError(f"Unknown style {name!r}; choose one of {', '.join(STYLES)}.")
+    path = datasets_dir() / "styles" / f"{name}.png"
+    if not path.exists():
+        raise NstlibError(
+            f"Style image {path} is missing; recreate it with python -m nstlib.painterly."
+        )
+    return load_image(path, size)
+
+
+def resolve_image(name_or_path: str | Path, size: int | None = None) -> torch.Tensor:
+    """A photo name, a style name or an image file path → ``[1, 3, H, W]`` float in ``[0, 1]``.
+
+    Names win over files: ``"chelsea"`` is the bundled cat even if a file called ``chelsea``
+    exists in the current folder. ``size`` is the longer side in pixels.
+    """
+    key = str(name_or_path)
+    if key in PHOTOS:
+        return photo(key, size)
+    if key in STYLES:
+        return style(key, size)
+    if Path(key).exists():
+        return load_image(key, size)
+    raise NstlibError(
+        f"{key!r} is neither an image file nor a bundled image name. "
+        f"Photos: {', '.join(PHOTOS)}. Styles: {', '.join(STYLES)}."
+    )

@@ -1,0 +1,164 @@
+"""Live demos for lesson 06: blend the 26 built-in styles, and dial an arbitrary style's strength.
+
+* :class:`StyleBlendDemo`: one slider per chosen style of :class:`nstlib.cin.MultiStyleNet`;
+  every release re-runs the network (one forward pass at 256 px, about 0.1–0.2 s on 2 cores).
+* :class:`StrengthDemo`: a style drop-down and a strength slider for
+  :class:`nstlib.arbitrary.ArbitraryStylizer`. The transfer network always works at 384×384 and
+  takes longer than a slider may, so the results of the 11 strengths of a style are computed once
+  (when the style is chosen) and the slider then only shows cached pictures.
+
+Each demo keeps its last result in ``state`` (``weights``/``strength``, ``image``, ``seconds``),
+which the unit tests read after setting ``slider.value``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+
+import ipywidgets as widgets
+import torch
+from torchvision.io import encode_png
+
+from nstlib.arbitrary import ArbitraryStylizer, blend_vectors
+from nstlib.cin import MultiStyleNet, style_mix
+from nstlib.errors import NstlibError
+from nstlib.transformer_net import stylize_with_network
+
+STRENGTHS = tuple(round(0.1 * i, 1) for i in range(11))
+
+
+def png_bytes(image: torch.Tensor) -> bytes:
+    """``[1, 3, H, W]`` in ``[0, 1]`` → PNG file bytes (for ``widgets.Image``)."""
+    pixels = (image[0].detach().cpu().clamp(0, 1) * 255).round().to(torch.uint8)
+    return encode_png(pixels, compression_level=1).numpy().tobytes()
+
+
+class StyleBlendDemo:
+    """Sliders that blend a few of the 26 built-in styles on one photo.
+
+    Args:
+        net: the pretrained :class:`MultiStyleNet` (:func:`nstlib.cin.load_multistyle26`).
+        content: ``[1, 3, H, W]`` in ``[0, 1]``, already at display size (e.g. 256 px).
+        styles: the style indices that get a slider (2 to 6 of them).
+        initial: their starting weights (default: all on the first style).
+
+    The weights are normalised to sum to 1 before they reach the network (a convex blend).
+    ``ui`` is the widget to display; ``state`` holds the last weights, image and seconds.
+    """
+
+    def __init__(
+        self,
+        net: MultiStyleNet,
+        content: torch.Tensor,
+        styles: Sequence[int],
+        initial: Sequence[float] | None = None,
+    ) -> None:
+        if not 2 <= len(styles) <= 6:
+            raise NstlibError(f"give 2 to 6 style indices to blend; got {len(styles)}.")
+        initial = list(initial) if initial is not None else [1.0] + [0.0] * (len(styles) - 1)
+        if len(initial) != len(styles):
+            raise NstlibError(f"initial has {len(initial)} weights for {len(styles)} styles.")
+        self.net, self.styles = net, list(styles)
+        device = next(net.parameters()).device
+        self.content = content.to(device)
+        self.sliders = [
+            widgets.FloatSlider(
+                value=weight,
+                min=0.0,
+                max=1.0,
+                step=0.05,
+                description=f"style {index}",
+                continuous_update=False,
+            )
+            for index, weight in zip(self.styles, initial, strict=True)
+        ]
+        self.image = widgets.Image(format="png")
+        self.label = widgets.Label()
+        self.state: dict[str, object] = {}
+        for slider in self.sliders:
+            slider.observe(self.update, names="value")
+        self.ui = widgets.VBox([widgets.HBox([widgets.VBox(self.sliders), self.image]), self.label])
+        self.update()
+
+    def update(self, change: object = None) -> None:
+        """Re-run the network with the sliders' blend and show the result and its time."""
+        start = time.perf_counter()
+        weights = {i: s.value for i, s in zip(self.styles, self.sliders, strict=True)}
+        if sum(weights.values()) <= 0:
+            self.label.value = "All weights are 0: give at least one style a weight."
+            return
+        mix = style_mix(weights).to(self.content.device)
+        output = stylize_with_network(lambda x: self.net(x, mix), self.content)
+        self.image.value = png_bytes(output)
+        seconds = time.perf_counter() - start
+        shown = " + ".join(f"{mix[i].item():.2f}·style {i}" for i in self.styles if mix[i] > 0)
+        self.label.value = f"{shown}  ({seconds * 1000:.0f} ms)"
+        self.state = {"weights": mix.cpu(), "image": output.cpu(), "seconds": seconds}
+
+
+class StrengthDemo:
+    """A style drop-down and a strength slider for the arbitrary-style network.
+
+    Args:
+        stylizer: an :class:`ArbitraryStylizer`.
+        content: ``[1, 3, H, W]`` in ``[0, 1]``.
+        styles: ``{name: style image [1, 3, H, W] in [0, 1]}`` offered in the drop-down.
+        strength: the starting strength (one of 0, 0.1, …, 1).
+
+    Choosing a style computes its 11 pictures (about 11 × 0.2 s); moving the slider shows a
+    cached one. ``state`` holds the last ``style``, ``strength``, ``image`` and ``seconds``.
+    """
+
+    def __init__(
+        self,
+        stylizer: ArbitraryStylizer,
+        content: torch.Tensor,
+        styles: Mapping[str, torch.Tensor],
+        strength: float = 1.0,
+    ) -> None:
+        if not styles:
+            raise NstlibError("styles is empty; give at least one {name: image}.")
+        if round(strength, 1) not in STRENGTHS:
+            raise NstlibError(f"strength must be one of {STRENGTHS}; got {strength}.")
+        self.stylizer, self.content, self.style_images = stylizer, content, dict(styles)
+        self.own_vector = stylizer.style_vector(content)
+        self.vectors: dict[str, torch.Tensor] = {}
+        self.cache: dict[tuple[str, float], tuple[torch.Tensor, bytes]] = {}
+        self.dropdown = widgets.Dropdown(options=list(self.style_images), description="style")
+        self.slider = widgets.FloatSlider(
+            value=strength,
+            min=0.0,
+            max=1.0,
+            step=0.1,
+            description="strength",
+            continuous_update=False,
+        )
+        self.image = widgets.Image(format="png")
+        self.label = widgets.Label()
+        self.state: dict[str, object] = {}
+        self.dropdown.observe(self.update, names="value")
+        self.slider.observe(self.update, names="value")
+        self.ui = widgets.VBox([widgets.HBox([self.dropdown, self.slider]), self.image, self.label])
+        self.update()
+
+    def precompute(self, name: str) -> None:
+        """Stylise the photo at every strength for the style ``name`` (fills the cache)."""
+        if name not in self.vectors:
+            self.vectors[name] = self.stylizer.style_vector(self.style_images[name])
+        for strength in STRENGTHS:
+            if (name, strength) not in self.cache:
+                vector = blend_vectors(self.own_vector, self.vectors[name], strength)
+                output = self.stylizer.stylize(self.content, vector)
+                self.cache[name, strength] = (output, png_bytes(output))
+
+    def update(self, change: object = None) -> None:
+        """Show the cached picture for the current style and strength (computing it if new)."""
+        start = time.perf_counter()
+        name, strength = self.dropdown.value, round(self.slider.value, 1)
+        self.precompute(name)
+        output, png = self.cache[name, strength]
+        self.image.value = png
+        seconds = time.perf_counter() - start
+        self.label.value = f"style vector = {strength:.1f}·v({name}) + {1 - strength:.1f}·v(photo)"
+        self.state = {"style": name, "strength": strength, "image": output, "seconds": seconds}

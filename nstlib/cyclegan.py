@@ -35,7 +35,7 @@ Upsample = Literal["transpose", "resize"]
 
 
 class ResnetGenerator(nn.Module):
-    """CycleGAN's generator: stem → 2 downsamplings → ``n_blocks`` residual blocks → 2 upsamplings → head.
+    """CycleGAN's generator: stem → 2 downsamplings → residual blocks → 2 upsamplings → head.
 
     Args:
         in_channels, out_channels: image channels (3 for RGB).
@@ -116,8 +116,8 @@ class ResnetGenerator(nn.Module):
             check_image(x, "generator input", multiple_of=4)  # the shared RGB check, with its hints
         elif x.dim() != 4 or x.shape[1] != self.in_channels or x.shape[-2] % 4 or x.shape[-1] % 4:
             raise NstlibError(
-                f"generator input must be [B, {self.in_channels}, H, W] with H and W divisible by 4; "
-                f"got {list(x.shape)}."
+                f"generator input must be [B, {self.in_channels}, H, W] with H and W divisible "
+                f"by 4; got {list(x.shape)}."
             )
         if min(x.shape[-2:]) < 8:
             # After two downsamplings the blocks' reflection padding needs at least 2×2 pixels.

@@ -138,8 +138,8 @@ class CycleGANTrainer:
     def step(self, real_A: torch.Tensor, real_B: torch.Tensor) -> dict[str, float]:
         """One training step on a batch from each domain, ``[B, 3, H, W]`` in ``[-1, 1]``.
 
-        Returns the losses as floats: ``G_A`` / ``G_B`` the adversarial losses of ``G_AB`` / ``G_BA``,
-        ``cycle_A`` = λ_A·|G_BA(G_AB(a)) − a|, ``cycle_B`` = λ_B·|G_AB(G_BA(b)) − b|,
+        Returns the losses as floats: ``G_A`` / ``G_B`` the adversarial losses of ``G_AB`` /
+        ``G_BA``, ``cycle_A`` = λ_A·|G_BA(G_AB(a)) − a|, ``cycle_B`` = λ_B·|G_AB(G_BA(b)) − b|,
         ``idt_A`` = λ_B·λ_idt·|G_AB(b) − b|, ``idt_B`` = λ_A·λ_idt·|G_BA(a) − a| (as in the
         reference), and ``D_A`` / ``D_B`` the halved discriminator losses.
         """
@@ -241,14 +241,12 @@ class CycleGANTrainer:
         """
         path = Path(path)
         state = _read_checkpoint(path)
-        saved_config = CycleGANConfig(
-            **{**state["config"], "betas": tuple(state["config"]["betas"])}
-        )
-        if saved_config != self.config:
+        saved, here = _saved_config(state), dataclasses.asdict(self.config)
+        if saved != self.config:
             diff = [
-                f"{f.name}: saved {getattr(saved_config, f.name)!r}, here {getattr(self.config, f.name)!r}"
-                for f in dataclasses.fields(CycleGANConfig)
-                if getattr(saved_config, f.name) != getattr(self.config, f.name)
+                f"{name}: saved {value!r}, here {here[name]!r}"
+                for name, value in dataclasses.asdict(saved).items()
+                if value != here[name]
             ]
             raise NstlibError(
                 f"{path} was trained with another config ({'; '.join(diff)}). "
@@ -261,7 +259,7 @@ class CycleGANTrainer:
         for scheduler, saved in zip(self.schedulers, state["schedulers"], strict=True):
             scheduler.load_state_dict(saved)
         for pool, saved in ((self.pool_A, state["pools"]["A"]), (self.pool_B, state["pools"]["B"])):
-            # Checkpoints are read onto the CPU (RNG states must stay there); images go to the device.
+            # Checkpoints are read onto the CPU, where RNG states must be; images go to the device.
             pool.load_state_dict({**saved, "images": [x.to(self.device) for x in saved["images"]]})
         self.step_count, self.epoch = state["step_count"], state["epoch"]
         rng = state["rng"]
@@ -286,8 +284,7 @@ class CycleGANTrainer:
 
         The four networks must have the architecture of the saved ones (their weights are replaced).
         """
-        saved = _read_checkpoint(Path(path))["config"]
-        config = CycleGANConfig(**{**saved, "betas": tuple(saved["betas"])})
+        config = _saved_config(_read_checkpoint(Path(path)))
         trainer = cls(G_AB, G_BA, D_A, D_B, config, device)
         trainer.load(path)
         return trainer
@@ -305,6 +302,11 @@ def _read_checkpoint(path: Path) -> dict:
     if not isinstance(state, dict) or not {"config", "models", "rng"} <= state.keys():
         raise NstlibError(f"{path} is not a checkpoint written by CycleGANTrainer.save.")
     return state
+
+
+def _saved_config(state: dict) -> CycleGANConfig:
+    saved = state["config"]
+    return CycleGANConfig(**{**saved, "betas": tuple(saved["betas"])})  # a tuple, as in the class
 
 
 def _load_model(model: nn.Module, saved: dict, name: str, path: Path) -> None:
@@ -348,7 +350,7 @@ def train(
     """Run ``steps`` training steps on batches from two samplers; return the per-step losses.
 
     Args:
-        sample_A, sample_B: ``sampler(batch_size)`` returns ``[batch_size, 3, H, W]`` in ``[-1, 1]``.
+        sample_A, sample_B: ``sampler(n)`` returns a batch ``[n, 3, H, W]`` in ``[-1, 1]``.
         steps: how many steps to run (continuing from ``trainer.step_count``).
         steps_per_epoch: call ``trainer.end_epoch()`` (the lr schedule) every this many steps;
             ``None`` keeps the learning rate constant.

@@ -68,7 +68,7 @@ class ImagePool:
         return torch.stack(returned)
 
     def state_dict(self) -> dict:
-        """Pool contents and generator state, as plain tensors (safe for ``weights_only`` loading)."""
+        """Pool contents and generator state as tensors and ints (``weights_only``-loadable)."""
         return {
             "pool_size": self.pool_size,
             "images": list(self.images),

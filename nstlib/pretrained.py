@@ -73,7 +73,8 @@ def vintage_checkpoint_path() -> Path:
     path = Path(next(iter(spec.submodule_search_locations))) / VINTAGE_CHECKPOINT
     if not path.is_file():
         raise NstlibError(
-            f"vintagify is installed but {path} is missing; reinstall it (pip install --force-reinstall vintagify==0.1.2)."
+            f"vintagify is installed but {path} is missing; reinstall it with "
+            "pip install --force-reinstall vintagify==0.1.2"
         )
     return path
 
@@ -138,7 +139,8 @@ def translate(generator: torch.nn.Module, image: torch.Tensor) -> torch.Tensor:
     lo, hi = image.min().item(), image.max().item()
     if lo < -1e-3 or hi > 1 + 1e-3:
         raise NstlibError(
-            f"translate expects an image in [0, 1] (as load_image returns); got [{lo:.3f}, {hi:.3f}]."
+            f"translate expects an image in [0, 1] (as load_image returns); "
+            f"got [{lo:.3f}, {hi:.3f}]."
         )
     h, w = image.shape[-2:]
     pad_h, pad_w = -h % 4, -w % 4

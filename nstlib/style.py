@@ -66,7 +66,8 @@ def content_loss(
     Zero when ``features`` are those of the content image itself.
     """
     _check_keys(features, targets, "content")
-    return sum(((features[name] - target) ** 2).mean() for name, target in targets.items())  # type: ignore[return-value]
+    per_layer = [((features[name] - target) ** 2).mean() for name, target in targets.items()]
+    return torch.stack(per_layer).sum()
 
 
 def style_loss(
@@ -87,10 +88,11 @@ def style_loss(
     missing = set(target_grams) - set(layer_weights)
     if missing:
         raise NstlibError(f"layer_weights has no weight for the style layers {sorted(missing)}.")
-    return sum(
+    per_layer = [
         layer_weights[name] * ((gram_matrix(features[name]) - target) ** 2).mean()
         for name, target in target_grams.items()
-    )  # type: ignore[return-value]
+    ]
+    return torch.stack(per_layer).sum()
 
 
 def total_variation_loss(image: torch.Tensor) -> torch.Tensor:

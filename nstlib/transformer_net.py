@@ -40,6 +40,7 @@ from nstlib.blocks import ResidualBlock, norm_layer
 from nstlib.errors import NstlibError
 from nstlib.images import check_image, resize_longer_side
 from nstlib.style import content_loss, gram_matrix, style_loss, total_variation_loss
+from nstlib.stylize import resolve_device
 
 # Johnson et al. used VGG-16, the architecture of nstlib's offline backbone: style from the last
 # ReLU of each of the first four blocks, content from relu2_2 (which keeps the photo's details).
@@ -164,9 +165,9 @@ def train_transformer(
     photos: Sequence[torch.Tensor],
     *,
     steps: int = 300,
-    crop: int = 128,
+    crop: int = 96,
     batch_size: int = 4,
-    lr: float = 1e-3,
+    lr: float = 2e-3,
     style_size: int = 256,
     style_weight: float = 3e5,
     content_weight: float = 1.0,
@@ -194,8 +195,6 @@ def train_transformer(
         device: default :func:`nstlib.runtime.device`.
         seed: seeds the crops and the new network's initial weights.
     """
-    from nstlib.stylize import resolve_device  # the Gatys module owns device checking
-
     check_image(style, "style")
     if not photos:
         raise NstlibError("photos is empty; pass at least one training photo.")
@@ -316,7 +315,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--style", default="swirl", help="bundled style name or image file")
     parser.add_argument("--exclude", default="chelsea", help="photo kept out of training")
     parser.add_argument("--steps", type=int, default=3000)
-    parser.add_argument("--crop", type=int, default=128)
+    parser.add_argument("--crop", type=int, default=96)
     parser.add_argument("--batch-size", type=int, default=4)
     parser.add_argument("--style-weight", type=float, default=3e5)
     parser.add_argument("--seed", type=int, default=0)

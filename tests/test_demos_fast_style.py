@@ -1,0 +1,90 @@
+"""Headless tests of lesson 06's sliders: set ``slider.value`` and read the demo's state."""
+
+import pytest
+import torch
+
+from nstlib.cin import load_multistyle26
+from nstlib.demos.fast_style import STRENGTHS, StrengthDemo, StyleBlendDemo, png_bytes
+from nstlib.errors import NstlibError
+
+
+@pytest.fixture(scope="module")
+def net():
+    return load_multistyle26()
+
+
+def _photo(h=64, w=96):
+    coarse = torch.rand(1, 3, 4, 6, generator=torch.Generator().manual_seed(0))
+    return torch.nn.functional.interpolate(coarse, size=(h, w), mode="bilinear").clamp(0, 1)
+
+
+def test_png_bytes_is_a_png():
+    assert png_bytes(torch.rand(1, 3, 8, 8))[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_blend_sliders_change_the_weights_and_the_picture(net):
+    demo = StyleBlendDemo(net, _photo(), styles=[3, 7, 19])
+    first = demo.state["image"]
+    assert demo.state["weights"][3].item() == pytest.approx(1.0)
+    assert demo.image.value[:4] == b"\x89PNG"
+    demo.sliders[1].value = 1.0  # styles 3 and 7 half and half
+    weights = demo.state["weights"]
+    assert weights[3].item() == pytest.approx(0.5) and weights[7].item() == pytest.approx(0.5)
+    assert (demo.state["image"] - first).abs().mean().item() > 0.01
+    assert "0.50·style 3 + 0.50·style 7" in demo.label.value
+    assert demo.state["image"].shape == (1, 3, 64, 96)
+
+
+def test_blend_all_zero_says_so_instead_of_failing(net):
+    demo = StyleBlendDemo(net, _photo(), styles=[0, 1])
+    before = demo.state
+    demo.sliders[0].value = 0.0
+    assert "All weights are 0" in demo.label.value
+    assert demo.state is before
+
+
+def test_blend_demo_checks_its_arguments(net):
+    with pytest.raises(NstlibError, match="2 to 6"):
+        StyleBlendDemo(net, _photo(), styles=[0])
+    with pytest.raises(NstlibError, match="initial has 3 weights"):
+        StyleBlendDemo(net, _photo(), styles=[0, 1], initial=[1, 0, 0])
+
+
+class FakeStylizer:
+    """Counts calls; the picture's brightness encodes the style vector's first number."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def style_vector(self, image):
+        return torch.full((100,), image.mean().item())
+
+    def stylize(self, content, vector):
+        self.calls += 1
+        return torch.full_like(content, vector[0].item())
+
+
+def test_strength_slider_answers_from_the_cache():
+    stylizer = FakeStylizer()
+    content = torch.full((1, 3, 8, 8), 0.2)
+    styles = {"dark": torch.full((1, 3, 8, 8), 0.0), "light": torch.full((1, 3, 8, 8), 1.0)}
+    demo = StrengthDemo(stylizer, content, styles, strength=1.0)
+    assert stylizer.calls == len(STRENGTHS)  # the first style, all strengths, computed once
+    demo.slider.value = 0.5
+    demo.slider.value = 0.0
+    assert stylizer.calls == len(STRENGTHS)
+    assert demo.state["strength"] == 0.0
+    assert demo.state["image"].mean().item() == pytest.approx(0.2)  # the photo's own vector
+    demo.dropdown.value = "light"
+    assert stylizer.calls == 2 * len(STRENGTHS)
+    demo.slider.value = 1.0
+    assert demo.state["style"] == "light"
+    assert demo.state["image"].mean().item() == pytest.approx(1.0)
+    assert demo.state["seconds"] < 0.2  # a cached answer
+
+
+def test_strength_demo_checks_its_arguments():
+    with pytest.raises(NstlibError, match="styles is empty"):
+        StrengthDemo(FakeStylizer(), torch.rand(1, 3, 8, 8), {})
+    with pytest.raises(NstlibError, match="between 0 and 1"):
+        StrengthDemo(FakeStylizer(), torch.rand(1, 3, 8, 8), {"a": torch.rand(1, 3, 8, 8)}, 1.5)

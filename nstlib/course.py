@@ -2,7 +2,9 @@
 
 ``python -m nstlib course execute`` runs every lesson top to bottom in a fresh kernel with the
 ``student`` profile and stores the outputs, so stored outputs are always fresh and never edited by
-hand. It prints the wall time of each lesson: these are the CPU budgets quoted in the lessons.
+hand. It prints the wall time of each lesson and writes it into the lesson's header and the README's
+lesson table: a run on a 2-core CPU fills in the CPU budget, a run on a CUDA GPU the GPU budget, so
+the budgets a student reads are always measured, never guessed.
 
 ``python -m nstlib course student-copies`` writes ``student/NN_topic.ipynb``: every code block
 between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` (nbgrader's convention) becomes
@@ -17,12 +19,23 @@ import time
 from pathlib import Path
 
 import nbformat
+import torch
 
 from nstlib.errors import NstlibError
+from nstlib.runtime import device
 
 REPO = Path(__file__).resolve().parent.parent
 LESSONS = REPO / "lessons"
 STUDENT = REPO / "student"
+README = REPO / "README.md"
+
+# The header's budget line reads "CPU (2 cores): 4 min 10 s. GPU: 40 s on NVIDIA H100."; each
+# value runs to the first full stop, so the values themselves never contain one.
+CPU_LABEL, GPU_LABEL = "CPU (2 cores)", "GPU"
+_BUDGET = {
+    label: re.compile(rf"(?<![\w(]){re.escape(label)}: (?P<value>[^.\n]*)\.")
+    for label in (CPU_LABEL, GPU_LABEL)
+}
 
 _SOLUTION = re.compile(
     r"^(?P<indent>[ \t]*)### BEGIN SOLUTION[^\n]*\n.*?^[ \t]*### END SOLUTION[^\n]*(\n|$)",
@@ -68,11 +81,75 @@ def write_student_copies(out_dir: Path = STUDENT) -> list[Path]:
     return written
 
 
+def format_duration(seconds: float) -> str:
+    """``"45 s"``, ``"4 min 10 s"``: whole seconds, no full stop (it ends a budget value)."""
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes} min {secs} s" if minutes else f"{secs} s"
+
+
+def budget_label() -> str | None:
+    """Which budget a ``student`` run on this machine measures: CPU, GPU, or none.
+
+    The lessons' kernels run on :func:`nstlib.device` (``NSTLIB_DEVICE`` forces one). A CPU run
+    counts only on 2 cores, the students' baseline laptop; a CUDA run is the GPU budget. Anything
+    else (Apple's MPS, a 16-core CPU) measures no published budget.
+    """
+    kind = device().type
+    if kind == "cuda":
+        return GPU_LABEL
+    if kind == "cpu" and os.cpu_count() == 2:
+        return CPU_LABEL
+    return None
+
+
+def _budget_cell(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode | None:
+    """The header's markdown cell that holds the ``**Time budget**`` line, if any."""
+    return next(
+        (c for c in notebook.cells if c.cell_type == "markdown" and "**Time budget**" in c.source),
+        None,
+    )
+
+
+def lesson_budgets(notebook: nbformat.NotebookNode) -> dict[str, str]:
+    """The budgets in a lesson's header, e.g. ``{"CPU (2 cores)": "4 min 10 s", "GPU": ...}``."""
+    cell = _budget_cell(notebook)
+    if cell is None:
+        return {}
+    matches = {label: pattern.search(cell.source) for label, pattern in _BUDGET.items()}
+    return {label: match["value"] for label, match in matches.items() if match}
+
+
+def record_budget(notebook: nbformat.NotebookNode, label: str, value: str) -> None:
+    """Write ``value`` as the lesson header's ``label`` budget (in place)."""
+    cell = _budget_cell(notebook)
+    if cell is None or not _BUDGET[label].search(cell.source):
+        raise NstlibError(
+            f"The lesson has no '**Time budget**' header with a '{label}: ….' entry to fill in."
+        )
+    cell.source = _BUDGET[label].sub(f"{label}: {value}.", cell.source, count=1)
+
+
+def sync_readme_budgets(readme: Path = README) -> None:
+    """Copy every lesson's header budgets into the README's lesson table (its last two columns)."""
+    lines = readme.read_text(encoding="utf-8").splitlines(keepends=True)
+    for path in lesson_paths():
+        budgets = lesson_budgets(nbformat.read(path, as_version=4))
+        for i, line in enumerate(lines):
+            if line.startswith(f"| `{path.name}` |"):
+                cells = line.rstrip("\n").split(" | ")
+                cells[-2] = budgets.get(CPU_LABEL, "not measured yet")
+                cells[-1] = budgets.get(GPU_LABEL, "not measured yet") + " |"
+                lines[i] = " | ".join(cells) + "\n"
+    readme.write_text("".join(lines), encoding="utf-8")
+
+
 def execute_lessons(names: list[str] | None = None, profile: str = "student") -> dict[str, float]:
     """Run lessons top to bottom in fresh kernels, store outputs in place, return seconds each.
 
     The kernel inherits ``NSTLIB_PROFILE=profile`` and runs in ``lessons/`` (as in JupyterLab).
-    A lesson that raises stops the run with the failing cell named; its file is left untouched.
+    A ``student`` run records its wall time as the lesson's CPU or GPU budget (see
+    :func:`budget_label`) in the header and the README. A lesson that raises stops the run with
+    the failing cell named; its file is left untouched.
     """
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
@@ -93,6 +170,20 @@ def execute_lessons(names: list[str] | None = None, profile: str = "student") ->
         except CellExecutionError as exc:
             raise NstlibError(f"{path.name} failed while executing:\n{exc}") from exc
         seconds[path.name] = time.perf_counter() - start
+        label = budget_label() if profile == "student" else None
+        if label == GPU_LABEL:
+            record_budget(
+                notebook,
+                label,
+                f"{format_duration(seconds[path.name])} on {torch.cuda.get_device_name()}",
+            )
+        elif label == CPU_LABEL:
+            record_budget(notebook, label, format_duration(seconds[path.name]))
         nbformat.write(notebook, path)
-        print(f"{path.name}: {seconds[path.name]:.0f} s ({profile} profile)", flush=True)
+        recorded = f", recorded as the {label} budget" if label else ""
+        print(
+            f"{path.name}: {format_duration(seconds[path.name])} ({profile} profile{recorded})",
+            flush=True,
+        )
+    sync_readme_budgets()
     return seconds

@@ -1,7 +1,20 @@
 import nbformat
 import pytest
 
-from nstlib.course import STUB, lesson_paths, strip_solutions, student_copy
+from nstlib.course import (
+    CPU_LABEL,
+    GPU_LABEL,
+    README,
+    STUB,
+    budget_label,
+    format_duration,
+    lesson_budgets,
+    lesson_paths,
+    record_budget,
+    strip_solutions,
+    student_copy,
+    sync_readme_budgets,
+)
 from nstlib.errors import NstlibError
 from nstlib.exercises import CheckResult, Mismatch, expect_close, run_check
 
@@ -81,3 +94,59 @@ def test_expect_close_reports_type_shape_and_value_mismatches():
     ]:
         with pytest.raises(Mismatch, match=match):
             expect_close(actual, expected, "x", "h")
+
+
+def _lesson_with_header(text: str) -> nbformat.NotebookNode:
+    return nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_markdown_cell(text), nbformat.v4.new_code_cell("1")]
+    )
+
+
+HEADER = (
+    "**Time budget** (measured with `python -m nstlib course execute 07`, `student` profile):\n"
+    "CPU (2 cores): not measured yet. GPU: not measured yet."
+)
+
+
+def test_format_duration_has_no_full_stop():
+    assert format_duration(45.4) == "45 s"
+    assert format_duration(250.6) == "4 min 11 s"
+    assert "." not in format_duration(3599.9)
+
+
+def test_record_budget_fills_one_entry_and_reads_back():
+    lesson = _lesson_with_header(HEADER)
+    record_budget(lesson, CPU_LABEL, "4 min 10 s")
+    assert lesson_budgets(lesson) == {CPU_LABEL: "4 min 10 s", GPU_LABEL: "not measured yet"}
+    record_budget(lesson, GPU_LABEL, "38 s on NVIDIA H100 80GB HBM3")
+    assert lesson.cells[0].source.endswith(
+        "CPU (2 cores): 4 min 10 s. GPU: 38 s on NVIDIA H100 80GB HBM3."
+    )
+    record_budget(lesson, CPU_LABEL, "3 min 2 s")  # re-measuring replaces, never appends
+    assert lesson_budgets(lesson)[CPU_LABEL] == "3 min 2 s"
+    assert lesson.cells[0].source.count("CPU (2 cores)") == 1
+
+
+def test_record_budget_without_a_header_is_a_clear_error():
+    with pytest.raises(NstlibError, match="Time budget"):
+        record_budget(_lesson_with_header("# A lesson with no budget"), CPU_LABEL, "1 s")
+
+
+def test_budget_label_counts_only_a_2_core_cpu_or_a_gpu(monkeypatch):
+    import nstlib.course as course
+
+    monkeypatch.setenv("NSTLIB_DEVICE", "cpu")
+    monkeypatch.setattr(course.os, "cpu_count", lambda: 2)
+    assert budget_label() == CPU_LABEL
+    monkeypatch.setattr(course.os, "cpu_count", lambda: 16)
+    assert budget_label() is None
+
+
+def test_readme_table_matches_every_lesson_header(tmp_path):
+    """The README's budgets are copies of the lessons' measured ones (``course execute`` syncs)."""
+    copy = tmp_path / "README.md"
+    copy.write_text(README.read_text(encoding="utf-8"), encoding="utf-8")
+    sync_readme_budgets(copy)
+    assert copy.read_text(encoding="utf-8") == README.read_text(encoding="utf-8")
+    for path in lesson_paths():
+        assert f"| `{path.name}` |" in copy.read_text(encoding="utf-8"), path.name

@@ -15,8 +15,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -e ".[dev,assets]"
 	touch $(STAMP)
 
+# Jupyter refuses to run as root (containers, Colab-like VMs) unless told it may.
+LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: $(STAMP)  ## start JupyterLab on the lessons
-	$(BIN)/jupyter lab lessons/
+	$(BIN)/jupyter lab lessons/ $(LAB_ARGS)
 
 test: $(STAMP)  ## the whole suite: lint, unit tests, then every lesson under nbval (ci profile)
 	$(BIN)/ruff check nstlib tests

@@ -166,8 +166,10 @@ class FeatureExtractor(nn.Module):
         self._name_at = {available[name]: name for name in self.layers}
         deepest = max(self._name_at)
         self.body = nn.Sequential(*(_for_extraction(m, pooling) for m in features[: deepest + 1]))
-        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1))
-        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1))
+        # The constants live where the shared weights live (e.g. a backbone already on CUDA).
+        device = next(self.body.parameters()).device
+        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN, device=device).view(1, 3, 1, 1))
+        self.register_buffer("std", torch.tensor(IMAGENET_STD, device=device).view(1, 3, 1, 1))
         self.channels_last = channels_last
         self.requires_grad_(False)
         self.eval()

@@ -108,6 +108,15 @@ def test_extractor_normalises_and_keeps_pre_relu_outputs(random_vgg19):
     assert torch.equal(out["relu1_1"], out["conv1_1"].clamp_min(0))
 
 
+def test_extractor_of_a_backbone_on_another_device_keeps_its_constants_there():
+    # A backbone loaded on CUDA must give CUDA normalisation constants (the "meta" device stands in
+    # for a GPU: it has the same "not the CPU" placement, without needing one).
+    backbone = load_backbone("random", "meta")
+    extractor = backbone.extractor(["relu1_1"])
+    assert extractor.mean.device.type == "meta" and extractor.std.device.type == "meta"
+    assert extractor(torch.rand(1, 3, 8, 8, device="meta"))["relu1_1"].shape == (1, 64, 8, 8)
+
+
 def test_channels_last_gives_the_same_features(random_vgg19):
     image = torch.rand(1, 3, 32, 40)
     nchw = random_vgg19.extractor(["relu3_1"], channels_last=False)(image)["relu3_1"]

@@ -49,22 +49,60 @@ class Mismatch(Exception):
 
 
 def run_check(name: str, body: Callable[[], str]) -> CheckResult:
-    """Run a checker body; its return value is the PASS message, a :class:`Mismatch` is a FAIL."""
-    try:
-        return CheckResult(name, True, body())
-    except NotImplementedError:
-        return CheckResult(
-            name,
-            False,
-            "not implemented yet.",
-            "replace `raise NotImplementedError` with your code.",
-        )
-    except Mismatch as exc:
-        return CheckResult(name, False, exc.message, exc.hint)
-    except Exception as exc:  # a student's crash is a FAIL with its message, never a traceback
-        return CheckResult(
-            name, False, f"raised {type(exc).__name__}: {exc}", "read the error above."
-        )
+    """Run a checker body; its return value is the PASS message, a :class:`Mismatch` is a FAIL.
+
+    The body may seed and draw random inputs freely: the student's global random state is
+    restored afterwards, so checking an exercise never changes the lesson's later results.
+    """
+    with torch.random.fork_rng(devices=[]):
+        try:
+            return CheckResult(name, True, body())
+        except NotImplementedError:
+            return CheckResult(
+                name,
+                False,
+                "not implemented yet.",
+                "replace `raise NotImplementedError` with your code.",
+            )
+        except Mismatch as exc:
+            return CheckResult(name, False, exc.message, exc.hint)
+        except Exception as exc:  # a student's crash is a FAIL with its message, never a traceback
+            return CheckResult(
+                name, False, f"raised {type(exc).__name__}: {exc}", "read the error above."
+            )
+
+
+def _close(actual: object, reference: torch.Tensor, atol: float, rtol: float) -> bool:
+    """``actual`` is a tensor with ``reference``'s values (a one-element result may be any shape)."""
+    if not isinstance(actual, torch.Tensor) or actual.numel() != reference.numel():
+        return False
+    if actual.shape != reference.shape and actual.numel() != 1:
+        return False
+    values = actual.detach().float().reshape(reference.shape)
+    return torch.allclose(values, reference.float(), atol=atol, rtol=rtol)
+
+
+def name_mistake(
+    actual: object,
+    expected: torch.Tensor,
+    mistakes: dict[str, torch.Tensor],
+    what: str,
+    *,
+    atol: float = 1e-5,
+    rtol: float = 1e-4,
+) -> None:
+    """Raise :class:`Mismatch` with the hint of the first known mistake that ``actual`` matches.
+
+    ``mistakes`` maps a hint to what that mistake would return on the same input. A mistake that
+    gives the right answer on this input (batch norm equals instance norm for one image) names
+    nothing. Returns quietly when ``actual`` is right or matches no known mistake: the caller's
+    :func:`expect_close` then reports the plain difference.
+    """
+    if _close(actual, expected, atol, rtol):
+        return
+    for hint, wrong in mistakes.items():
+        if _close(actual, wrong, atol, rtol) and not _close(wrong, expected, atol, rtol):
+            raise Mismatch(f"{what} differs from the reference.", hint)
 
 
 def expect_close(

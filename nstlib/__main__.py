@@ -18,8 +18,9 @@ def _translate(args: argparse.Namespace) -> None:
     from nstlib.pretrained import translate_file
 
     summary = translate_file(args.photo, args.output, size=args.size, device=args.device)
+    height, width = summary["input_size"]
     print(
-        f"translated {args.photo} ({summary['input_size']}) with the pretrained modern→vintage "
+        f"translated {args.photo} ({height}×{width}) with the pretrained modern→vintage "
         f"CycleGAN generator on {summary['device']} in {summary['seconds']:.2f} s → {args.output}"
     )
 

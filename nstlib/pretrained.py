@@ -168,8 +168,9 @@ def translate_file(
         out: where to write the result (its folder must exist).
         device: where to run the generator (default: the CPU).
 
-    Returns ``{"input_size": (H, W), "output": Path, "seconds": float}``: the size of the image the
-    generator ran on, the written file, and the time the translation itself took.
+    Returns ``{"input_size": (H, W), "device": str, "output": Path, "seconds": float}``: the size
+    of the image the generator ran on, where it ran, the written file, and the time the translation
+    itself took.
     """
     generator = load_vintage_generator(device)
     image = resolve_image(photo, size)
@@ -178,6 +179,7 @@ def translate_file(
     seconds = time.perf_counter() - start
     return {
         "input_size": tuple(image.shape[-2:]),
+        "device": str(next(generator.parameters()).device),
         "output": save_image(result, out),
         "seconds": seconds,
     }

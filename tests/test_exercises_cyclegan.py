@@ -1,4 +1,7 @@
-"""The lesson 04 checkers fail on the stub and on typical mistakes, and pass on the reference."""
+"""The lesson 04 checkers name each typical mistake and accept equivalent right answers.
+
+That every checker passes the reference and fails the stub is tested in test_exercises.py.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +13,6 @@ from nstlib.cyclegan import cycle_loss, identity_loss
 from nstlib.exercises.cyclegan import check_cycle_losses, check_identity_losses
 
 
-def stub(*args):
-    raise NotImplementedError
-
-
 def reference_cycle(G_AB, G_BA, a, b, lam=10.0):
     return cycle_loss(a, G_BA(G_AB(a)), lam), cycle_loss(b, G_AB(G_BA(b)), lam)
 
@@ -22,21 +21,13 @@ def reference_identity(G_AB, G_BA, a, b, lam=10.0, lambda_idt=0.5):
     return identity_loss(b, G_AB(b), lam * lambda_idt), identity_loss(a, G_BA(a), lam * lambda_idt)
 
 
-def test_cycle_losses_pass_on_the_reference_and_on_a_hand_written_l1():
-    assert check_cycle_losses(reference_cycle).passed
-
+def test_cycle_losses_pass_on_a_hand_written_l1():
     def by_hand(G_AB, G_BA, a, b, lam=10.0):
         return lam * (G_BA(G_AB(a)) - a).abs().mean(), lam * (G_AB(G_BA(b)) - b).abs().mean()
 
     result = check_cycle_losses(by_hand)
     assert result.passed, str(result)
     assert str(result).startswith("PASS cycle_losses")
-
-
-def test_cycle_losses_fail_on_the_stub():
-    result = check_cycle_losses(stub)
-    assert not result.passed
-    assert "not implemented" in str(result)
 
 
 @pytest.mark.parametrize(
@@ -78,18 +69,6 @@ def test_cycle_losses_name_the_mistake(wrong, hint):
     assert hint in str(result), str(result)
 
 
-def test_identity_losses_pass_on_the_reference():
-    result = check_identity_losses(reference_identity)
-    assert result.passed, str(result)
-    assert str(result).startswith("PASS identity_losses")
-
-
-def test_identity_losses_fail_on_the_stub():
-    result = check_identity_losses(stub)
-    assert not result.passed
-    assert "not implemented" in str(result)
-
-
 def test_identity_pairing_mistake_gets_its_hint():
     def wrong_pairing(G_AB, G_BA, a, b, lam=10.0, lambda_idt=0.5):
         weight = lam * lambda_idt
@@ -121,12 +100,3 @@ def test_identity_losses_name_the_mistake(wrong, hint):
     result = check_identity_losses(wrong)
     assert not result.passed
     assert hint in str(result), str(result)
-
-
-def test_checkers_leave_the_global_random_state_alone():
-    torch.manual_seed(123)
-    expected = torch.rand(3)
-    torch.manual_seed(123)
-    check_cycle_losses(reference_cycle)
-    check_identity_losses(reference_identity)
-    assert torch.equal(torch.rand(3), expected)

@@ -1,14 +1,13 @@
-"""The lesson-06 checkers fail on the stub and on typical mistakes, and pass on the reference."""
+"""The lesson 06 checkers name each typical mistake and accept equivalent right answers.
+
+That every checker passes the reference and fails the stub is tested in test_exercises.py.
+"""
 
 import torch
 
 from nstlib.adain import adain
 from nstlib.cin import conditional_instance_norm
 from nstlib.exercises.fast_style import check_adain, check_conditional_instance_norm
-
-
-def _stub(*args):
-    raise NotImplementedError("Exercise: write your solution here")
 
 
 def _stats(x, unbiased=False, dims=(2, 3)):
@@ -50,18 +49,6 @@ def cin_layer_norm(x, w, gamma, beta):
     ).reshape(-1, c, 1, 1)
 
 
-def test_cin_checker_passes_the_reference():
-    result = check_conditional_instance_norm(conditional_instance_norm)
-    assert result.passed, str(result)
-    assert str(result).startswith("PASS conditional_instance_norm")
-
-
-def test_cin_checker_fails_the_stub():
-    result = check_conditional_instance_norm(_stub)
-    assert not result.passed
-    assert "not implemented" in str(result)
-
-
 def test_cin_checker_names_typical_mistakes():
     expected_hints = {
         cin_unbiased: "biased variance",
@@ -96,12 +83,6 @@ def adain_no_eps(content, style):
     c_mean, c_var = _stats(content)
     s_mean, s_var = _stats(style)
     return (content - c_mean) / torch.sqrt(c_var) * torch.sqrt(s_var) + s_mean
-
-
-def test_adain_checker_passes_the_reference_and_fails_the_stub():
-    assert check_adain(adain).passed
-    result = check_adain(_stub)
-    assert not result.passed and "not implemented" in str(result)
 
 
 def test_adain_checker_names_typical_mistakes():

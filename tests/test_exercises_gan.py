@@ -1,4 +1,7 @@
-"""The lesson 01 checkers fail on the stub and on typical mistakes, and pass on the reference."""
+"""The lesson 01 checkers name each typical mistake and accept equivalent right answers.
+
+That every checker passes the reference and fails the stub is tested in test_exercises.py.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +10,6 @@ import torch
 from torch.nn import functional as F
 
 from nstlib.exercises.gan import check_discriminator_loss, check_generator_loss
-from nstlib.gan_losses import discriminator_loss, generator_loss
-
-
-def stub(*args):
-    raise NotImplementedError
 
 
 def solution_d_loss(real, fake, kind):
@@ -37,25 +35,17 @@ def bce_d_loss(real, fake, kind):
     )
 
 
-@pytest.mark.parametrize("d_loss", [solution_d_loss, discriminator_loss, bce_d_loss])
+@pytest.mark.parametrize("d_loss", [solution_d_loss, bce_d_loss])
 def test_discriminator_loss_passes_on_correct_answers(d_loss):
     result = check_discriminator_loss(d_loss)
     assert result.passed, str(result)
     assert str(result).startswith("PASS discriminator_loss")
 
 
-@pytest.mark.parametrize("g_loss", [solution_g_loss, generator_loss])
-def test_generator_loss_passes_on_correct_answers(g_loss):
-    result = check_generator_loss(g_loss)
+def test_generator_loss_passes_on_softplus_written_by_hand():
+    result = check_generator_loss(solution_g_loss)
     assert result.passed, str(result)
     assert str(result).startswith("PASS generator_loss")
-
-
-@pytest.mark.parametrize("check", [check_discriminator_loss, check_generator_loss])
-def test_checkers_fail_on_the_stub(check):
-    result = check(stub)
-    assert not result.passed
-    assert "not implemented" in str(result)
 
 
 def unless_lsgan(wrong):
@@ -143,12 +133,3 @@ def test_generator_loss_names_the_mistake(wrong, hint):
     result = check_generator_loss(wrong)
     assert not result.passed
     assert hint in str(result), str(result)
-
-
-def test_checkers_leave_the_global_random_state_alone():
-    torch.manual_seed(123)
-    expected = torch.rand(3)
-    torch.manual_seed(123)
-    check_discriminator_loss(solution_d_loss)
-    check_generator_loss(solution_g_loss)
-    assert torch.equal(torch.rand(3), expected)

@@ -1,4 +1,7 @@
-"""The lesson 05 checkers fail on the stub and on typical mistakes, and pass on the reference."""
+"""The lesson 05 checkers name each typical mistake and accept equivalent right answers.
+
+That every checker passes the reference and fails the stub is tested in test_exercises.py.
+"""
 
 from __future__ import annotations
 
@@ -9,17 +12,9 @@ from nstlib.exercises.style import check_gram_matrix, check_style_loss
 from nstlib.style import gram_matrix, style_loss
 
 
-def stub(*args):
-    raise NotImplementedError
-
-
 def flat(features: torch.Tensor) -> torch.Tensor:
     b, c, h, w = features.shape
     return features.reshape(b, c, h * w)
-
-
-def reference_gram(features: torch.Tensor) -> torch.Tensor:
-    return gram_matrix(features, normalize="none")
 
 
 def einsum_gram(features: torch.Tensor) -> torch.Tensor:
@@ -30,17 +25,10 @@ def in_place_gram(features: torch.Tensor) -> torch.Tensor:
     return gram_matrix(features.mul_(1.0).add_(1.0), normalize="none")
 
 
-@pytest.mark.parametrize("solution", [reference_gram, einsum_gram])
-def test_gram_matrix_passes_on_correct_solutions(solution):
-    result = check_gram_matrix(solution)
+def test_gram_matrix_passes_on_einsum():
+    result = check_gram_matrix(einsum_gram)
     assert result.passed, str(result)
     assert str(result).startswith("PASS gram_matrix")
-
-
-def test_gram_matrix_fails_on_the_stub():
-    result = check_gram_matrix(stub)
-    assert not result.passed
-    assert "not implemented" in str(result)
 
 
 @pytest.mark.parametrize(
@@ -66,10 +54,6 @@ def test_gram_matrix_names_the_mistake(wrong, hint):
     assert hint in str(result), str(result)
 
 
-def reference_loss(features, target_grams):
-    return style_loss(features, target_grams)
-
-
 def by_hand_loss(features, target_grams):
     total = 0
     for name, target in target_grams.items():
@@ -80,17 +64,10 @@ def by_hand_loss(features, target_grams):
     return total
 
 
-@pytest.mark.parametrize("solution", [reference_loss, by_hand_loss])
-def test_style_loss_passes_on_correct_solutions(solution):
-    result = check_style_loss(solution)
+def test_style_loss_passes_on_a_loss_written_by_hand():
+    result = check_style_loss(by_hand_loss)
     assert result.passed, str(result)
     assert str(result).startswith("PASS style_loss")
-
-
-def test_style_loss_fails_on_the_stub():
-    result = check_style_loss(stub)
-    assert not result.passed
-    assert "not implemented" in str(result)
 
 
 def per_layer(features, targets, term, reduce=sum):
@@ -128,12 +105,3 @@ def test_style_loss_names_the_mistake(wrong, hint):
     result = check_style_loss(wrong)
     assert not result.passed
     assert hint in str(result), str(result)
-
-
-def test_checkers_leave_the_global_random_state_alone():
-    torch.manual_seed(123)
-    expected = torch.rand(3)
-    torch.manual_seed(123)
-    check_gram_matrix(reference_gram)
-    check_style_loss(reference_loss)
-    assert torch.equal(torch.rand(3), expected)

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from nstlib.cyclegan import ResnetGenerator, cycle_loss, identity_loss
-from nstlib.exercises import CheckResult, Mismatch, run_check
+from nstlib.exercises import CheckResult, Mismatch, name_mistake, run_check
 
 Generator = nn.Module
 LossPair = tuple[torch.Tensor, torch.Tensor]
@@ -54,24 +54,22 @@ def _as_pair(result: object, name: str, hint: str) -> LossPair:
     return result[0], result[1]
 
 
-def _close(actual: torch.Tensor, expected: torch.Tensor) -> bool:
-    return torch.allclose(
-        actual.detach().float().reshape(()), expected.float(), rtol=1e-4, atol=1e-6
-    )
+def _stack(pair: LossPair) -> torch.Tensor:
+    """``[2]``: the two scalar losses side by side, so a pair is compared like one tensor."""
+    return torch.stack([x.detach().float().reshape(()) for x in pair])
 
 
 def _compare(
     actual: LossPair, expected: LossPair, mistakes: dict[str, LossPair], what: str, hint: str
 ) -> None:
     """Raise a :class:`Mismatch` unless ``actual`` equals ``expected``, naming a known mistake."""
-    if all(_close(x, y) for x, y in zip(actual, expected, strict=True)):
-        return
-    for hint, wrong in mistakes.items():
-        if all(_close(x, y) for x, y in zip(actual, wrong, strict=True)):
-            raise Mismatch(f"{what} differ from the reference.", hint)
-    values = ", ".join(f"{x.item():.4f}" for x in actual)
-    wanted = ", ".join(f"{y.item():.4f}" for y in expected)
-    raise Mismatch(f"{what} are ({values}), expected ({wanted}).", hint)
+    got, wanted = _stack(actual), _stack(expected)
+    wrong = {mistake: _stack(pair) for mistake, pair in mistakes.items()}
+    name_mistake(got, wanted, wrong, what, atol=1e-6, rtol=1e-4)
+    if not torch.allclose(got, wanted, rtol=1e-4, atol=1e-6):
+        values = ", ".join(f"{x:.4f}" for x in got.tolist())
+        expected_values = ", ".join(f"{y:.4f}" for y in wanted.tolist())
+        raise Mismatch(f"{what} is ({values}), expected ({expected_values}).", hint)
 
 
 def check_cycle_losses(
@@ -126,7 +124,7 @@ def check_cycle_losses(
                 actual,
                 expected,
                 mistakes,
-                "the cycle losses",
+                "the pair of cycle losses",
                 "loss_A = lam·mean|G_BA(G_AB(real_A)) − real_A|, and the same from B.",
             )
         return "matches nstlib.cyclegan.cycle_loss in both directions (λ = 10, 2 test cases)."
@@ -182,7 +180,7 @@ def check_identity_losses(
                 actual,
                 expected,
                 mistakes,
-                "the identity losses",
+                "the pair of identity losses",
                 "idt_G_AB = lam·lambda_idt·mean|G_AB(real_B) − real_B|, and the same for G_BA.",
             )
         return "matches nstlib.cyclegan.identity_loss for both generators (weight 10·0.5 = 5)."

@@ -29,7 +29,7 @@ from torch import nn
 
 from nstlib.blocks import Norm, Padding, ResidualBlock, norm_layer, padded_conv
 from nstlib.errors import NstlibError
-from nstlib.images import check_image
+from nstlib.images import check_image, check_same_shape
 
 Upsample = Literal["transpose", "resize"]
 
@@ -150,7 +150,7 @@ def cycle_loss(
     For the A side, ``real = a`` and ``reconstructed = G_BA(G_AB(a))``; the reference's
     ``λ_A = λ_B = 10``. Tensors ``[B, C, H, W]`` in ``[-1, 1]``; returns a scalar.
     """
-    _check_same_shape(real, reconstructed, "cycle_loss")
+    check_same_shape(real, reconstructed, ("cycle_loss: real", "reconstructed"))
     return weight * F.l1_loss(reconstructed, real)
 
 
@@ -161,12 +161,5 @@ def identity_loss(real: torch.Tensor, same: torch.Tensor, weight: float = 5.0) -
     so for ``G_AB`` it is ``real = b`` and ``same = G_AB(b)``. The default weight 5 is the
     reference's ``λ_identity · λ_B = 0.5 · 10``. Tensors ``[B, C, H, W]``; returns a scalar.
     """
-    _check_same_shape(real, same, "identity_loss")
+    check_same_shape(real, same, ("identity_loss: real", "same"))
     return weight * F.l1_loss(same, real)
-
-
-def _check_same_shape(a: torch.Tensor, b: torch.Tensor, name: str) -> None:
-    if a.shape != b.shape:
-        raise NstlibError(
-            f"{name} compares two images of one shape; got {list(a.shape)} and {list(b.shape)}."
-        )

@@ -130,6 +130,19 @@ def check_image(x: torch.Tensor, name: str = "input", *, multiple_of: int = 1) -
         )
 
 
+def check_same_shape(a: torch.Tensor, b: torch.Tensor, names: tuple[str, str]) -> None:
+    """Raise a clear error unless ``a`` and ``b`` (compared pixel by pixel) have one shape.
+
+    Without it, torch would broadcast a ``[1, 3, H, W]`` against a ``[4, 3, H, W]`` silently, or
+    fail deep inside an operation with a message about "tensor a" and "tensor b".
+    """
+    if a.shape != b.shape:
+        raise NstlibError(
+            f"{names[0]} and {names[1]} must have the same shape; got {list(a.shape)} and "
+            f"{list(b.shape)}."
+        )
+
+
 def to_signed(image: torch.Tensor) -> torch.Tensor:
     """Map ``[0, 1]`` to ``[-1, 1]`` (the range of a tanh generator)."""
     return image * 2 - 1

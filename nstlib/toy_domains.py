@@ -40,7 +40,7 @@ import torch
 import torch.nn.functional as F
 
 from nstlib.errors import NstlibError
-from nstlib.images import check_image, to_signed, to_unit
+from nstlib.images import check_image, check_same_shape, to_signed, to_unit
 
 PAIRS: dict[str, str] = {
     "texture": "flat-filled ellipses (A) ↔ the same ellipses striped in their own colour (B)",
@@ -240,11 +240,7 @@ def content_change(source: torch.Tensor, translated: torch.Tensor) -> ContentCha
     """
     check_image(source, "source")
     check_image(translated, "translated")
-    if source.shape != translated.shape:
-        raise NstlibError(
-            f"source and translated must have the same shape; got {list(source.shape)} and "
-            f"{list(translated.shape)}."
-        )
+    check_same_shape(source, translated, ("source", "translated"))
     source, translated = source.detach().float().cpu(), translated.detach().float().cpu()
     masks = object_mask(source), object_mask(translated)
     union = (masks[0] | masks[1]).sum(dim=(1, 2)).clamp(min=1)

@@ -63,7 +63,7 @@ def test_colour_spread_and_input_correlation():
     assert input_correlation(a, b) > 0.5  # paired content: same place, same colour
     with pytest.raises(NstlibError, match="at least 2"):
         colour_spread(a[:1])
-    with pytest.raises(NstlibError, match="one shape"):
+    with pytest.raises(NstlibError, match="same shape"):
         input_correlation(a, b[:3])
 
 

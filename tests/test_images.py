@@ -6,6 +6,7 @@ from PIL import Image
 from nstlib.errors import NstlibError
 from nstlib.images import (
     check_image,
+    check_same_shape,
     load_image,
     resize_longer_side,
     save_image,
@@ -71,6 +72,13 @@ def test_check_image_messages():
     with pytest.raises(NstlibError, match="float"):
         check_image(torch.zeros(1, 3, 8, 8, dtype=torch.uint8))
     check_image(torch.zeros(2, 3, 8, 12), multiple_of=4)
+
+
+def test_check_same_shape_names_both_arguments_instead_of_broadcasting():
+    one, four = torch.zeros(1, 3, 8, 8), torch.zeros(4, 3, 8, 8)
+    with pytest.raises(NstlibError, match=r"real and fake must have the same shape; got \[1, 3"):
+        check_same_shape(one, four, ("real", "fake"))
+    check_same_shape(four, four.clone(), ("real", "fake"))
 
 
 def test_signed_unit_round_trip():

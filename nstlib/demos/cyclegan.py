@@ -44,7 +44,7 @@ from nstlib.cyclegan import ResnetGenerator, init_weights
 from nstlib.cyclegan_train import LOSS_NAMES, CycleGANConfig, CycleGANTrainer, History, train
 from nstlib.data import datasets_dir
 from nstlib.errors import NstlibError
-from nstlib.images import check_image, to_unit
+from nstlib.images import check_image, check_same_shape, to_unit
 from nstlib.patchgan import PatchDiscriminator
 from nstlib.pretrained import translate
 from nstlib.toy_domains import content_change, domain_score, object_mask, sample_domain
@@ -139,11 +139,7 @@ def input_correlation(inputs: torch.Tensor, outputs: torch.Tensor) -> float:
     """
     check_image(inputs, "inputs")
     check_image(outputs, "outputs")
-    if inputs.shape != outputs.shape:
-        raise NstlibError(
-            f"inputs and outputs must have one shape; got {list(inputs.shape)} and "
-            f"{list(outputs.shape)}."
-        )
+    check_same_shape(inputs, outputs, ("inputs", "outputs"))
     x = inputs.detach().double().cpu().flatten(1)
     y = outputs.detach().double().cpu().flatten(1)
     x, y = x - x.mean(1, keepdim=True), y - y.mean(1, keepdim=True)

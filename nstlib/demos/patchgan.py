@@ -33,7 +33,7 @@ from PIL import Image, ImageDraw
 from torchvision.transforms.v2 import functional as TF
 
 from nstlib.errors import NstlibError
-from nstlib.images import check_image
+from nstlib.images import check_image, check_same_shape
 from nstlib.patchgan import CellPatch, PatchDiscriminator, cell_patch, conv_layers, output_size
 
 # Along one axis, a kernel-3 stride-2 transposed conv gives even outputs 2 taps and odd outputs 1.
@@ -105,11 +105,7 @@ def random_crops(
 def half_and_half(real: torch.Tensor, degraded: torch.Tensor) -> torch.Tensor:
     """The left half of ``real`` next to the right half of ``degraded`` (same shape ``[B, 3, H, W]``)."""
     _check_batch(real, "real")
-    if degraded.shape != real.shape:
-        raise NstlibError(
-            f"real and degraded must have the same shape; got {list(real.shape)} and "
-            f"{list(degraded.shape)}."
-        )
+    check_same_shape(real, degraded, ("real", "degraded"))
     half = real.shape[-1] // 2
     return torch.cat([real[..., :half], degraded[..., half:]], dim=-1)
 

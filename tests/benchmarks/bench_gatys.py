@@ -5,9 +5,10 @@
 Both run L-BFGS (one function evaluation per step) on the same photo, painting, backbone, layers
 and weights. The plain loop is what the PyTorch tutorial writes by hand: walk the VGG layers,
 keep the outputs at the chosen indices, Gram by ``view`` and ``mm``, MSE losses. nstlib adds
-names, checks, a loss history and a progress bar; this measures what they cost. The two are
-interleaved ``repeats`` times because the machines are noisy; the script prints the median of
-each and their ratio.
+names, checks, a loss history (with one extra evaluation of the returned image) and a progress
+bar; this measures what they cost. Both timings include computing the targets, as
+``StylizeResult.seconds`` does. The two are interleaved ``repeats`` times because the machines
+are noisy; the script prints the median of each and their ratio.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ def plain_gatys(features, indices, photo, painting, steps, style_weight):
         flat = t.view(c, hh * ww)
         return flat @ flat.t() / (c * hh * ww)
 
+    start = time.perf_counter()  # the same scope as StylizeResult.seconds: targets included
     with torch.no_grad():
         content_target = run(photo)[content_index]
         style_targets = {i: gram(f) for i, f in run(painting).items() if i in style_indices}
@@ -61,7 +63,6 @@ def plain_gatys(features, indices, photo, painting, steps, style_weight):
         loss.backward()
         return loss
 
-    start = time.perf_counter()
     for _ in range(steps):
         opt.step(closure)
         with torch.no_grad():

@@ -81,7 +81,8 @@ def mean_std_loss(
         features: ``{layer: [B, C, H, W]}`` of the image being judged.
         targets: ``{layer: (μ, σ)}`` of the style image, from :func:`channel_mean_std`.
 
-    (The paper sums squared L2 norms; the mean over channels keeps layers of 64 and 512 channels
+    (The paper writes plain L2 norms; squared errors are what the widely used PyTorch port,
+    naoto0804/pytorch-AdaIN, computes. The mean over channels keeps layers of 64 and 512 channels
     on a comparable scale, as nstlib's Gram loss does.)
     """
     missing = set(targets) - set(features)

@@ -16,7 +16,9 @@ are what means and deviations leave out.
 Huang & Belongie train a decoder that turns ``AdaIN(f(content), f(style))`` back into an image.
 No such decoder ships offline, so :func:`adain_stylize` does the honest substitute: it optimises
 the *pixels* (as Gatys does) so that the image's relu4_1 features match the AdaIN target and its
-feature means and deviations match the style's, which is the decoder's training loss.
+feature means and deviations match the style's, which is the decoder's training loss (in the
+squared form of the common PyTorch port; nstlib adds a small total-variation term against pixel
+noise, which a decoder does not need).
 """
 
 from __future__ import annotations
@@ -30,8 +32,9 @@ from tqdm.auto import tqdm
 from nstlib.backbones import Backbone, FeatureExtractor, load_backbone
 from nstlib.errors import NstlibError
 from nstlib.images import check_image, resize_longer_side
+from nstlib.runtime import resolve_device
 from nstlib.style import total_variation_loss
-from nstlib.stylize import StylizeResult, _optimize, resolve_device
+from nstlib.stylize import StylizeResult, _optimize
 
 # Huang & Belongie use VGG-19's relu1_1 … relu4_1 for the style and relu4_1 for the content.
 ADAIN_STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
@@ -99,6 +102,10 @@ def mean_std_loss(
 
 class AdaINLoss:
     """The loss Huang & Belongie train their decoder with, as a function of an image.
+
+    The paper writes plain L2 norms; like the widely used PyTorch port (naoto0804/pytorch-AdaIN)
+    nstlib uses mean squared errors. The total-variation term is nstlib's addition, against the
+    pixel noise that optimising pixels directly produces.
 
     ``content``: ``mean((f(x) − t)²)`` at relu4_1 with ``t = AdaIN(f(photo), f(painting))``;
     ``style``: :func:`mean_std_loss` over relu1_1 … relu4_1 against the painting; ``tv``: total

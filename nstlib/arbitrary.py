@@ -122,7 +122,7 @@ class ArbitraryStylizer:
         small = TF.resize(content, [sh, sw], interpolation=BICUBIC, antialias=True).clamp(0, 1)
         if min(sh, sw) * 2 <= CONTENT_SIZE:
             raise NstlibError(
-                f"content is {h}×{w}: too elongated to pad into a square (aspect ratio over 2:1); "
+                f"content is {h}×{w}: too elongated to pad into a square (aspect ratio 2:1 or more); "
                 "crop it first."
             )
         padded = F.pad(small, (0, CONTENT_SIZE - sw, 0, CONTENT_SIZE - sh), mode="reflect")

@@ -38,7 +38,7 @@ from torchvision.models import VGG19_Weights, vgg
 
 from nstlib.errors import NstlibError
 from nstlib.images import check_image
-from nstlib.runtime import device as best_device
+from nstlib.runtime import resolve_device
 
 # torchvision's ImageNet statistics: every VGG here was trained on inputs normalised with them.
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -415,7 +415,7 @@ def load_backbone(name: str = "auto", device: str | torch.device | None = None) 
             )
             raise NstlibError(f"{found} ({vgg19_cache_path()}). {exc}") from exc
     backbone = _LOADERS[resolved]()
-    backbone.features.to(device if device is not None else best_device())
+    backbone.features.to(resolve_device(device))
     return backbone
 
 

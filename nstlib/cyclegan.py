@@ -127,9 +127,10 @@ class ResnetGenerator(nn.Module):
 def init_weights(module: nn.Module, std: float = 0.02) -> nn.Module:
     """The reference's ``'normal'`` initialisation, applied in place; returns ``module``.
 
-    Conv and transposed-conv weights are drawn from N(0, std²) and their biases set to 0. Norm
-    layers with a learned scale (batch norm, affine instance norm) get scale ~ N(1, std²) and shift
-    0, so they start close to "normalise only". Layers without parameters are left alone.
+    Conv and transposed-conv weights are drawn from N(0, std²) and their biases set to 0. Batch
+    norm gets scale ~ N(1, std²) and shift 0, so it starts close to "normalise only"; nstlib does
+    the same for affine instance norm, which the reference (non-affine IN by default) never meets.
+    Layers without parameters are left alone.
     """
     for m in module.modules():
         if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):

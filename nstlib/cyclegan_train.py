@@ -141,7 +141,9 @@ class CycleGANTrainer:
         Returns the losses as floats: ``G_A`` / ``G_B`` the adversarial losses of ``G_AB`` /
         ``G_BA``, ``cycle_A`` = λ_A·|G_BA(G_AB(a)) − a|, ``cycle_B`` = λ_B·|G_AB(G_BA(b)) − b|,
         ``idt_A`` = λ_B·λ_idt·|G_AB(b) − b|, ``idt_B`` = λ_A·λ_idt·|G_BA(a) − a| (as in the
-        reference), and ``D_A`` / ``D_B`` the halved discriminator losses.
+        reference), and ``D_A`` / ``D_B`` the halved discriminator losses. Careful when comparing
+        plots with the reference: its generator names are ours (``G_A`` is ``G_AB``'s loss, faced
+        by our ``D_B``), but its ``D_A`` is our ``D_B`` (see the module docstring).
         """
         c = self.config
         real_A, real_B = real_A.to(self.device), real_B.to(self.device)

@@ -50,7 +50,8 @@ class DCGANGenerator(nn.Module):
     following stride-2 transposed conv doubles H and W and halves the channels, down to ``ngf`` at
     ``size/2``; the last one outputs ``channels`` at ``size`` through ``tanh``. With the defaults
     (size 32, ngf 16) the maps are 64×4×4 → 32×8×8 → 16×16×16 → 1×32×32 (106,977 parameters).
-    The DCGAN paper uses ngf 64 at 64 px; 16 keeps a CPU run to a few minutes.
+    The PyTorch DCGAN example uses ngf 64 at 64 px (the paper's widths, 1024 channels at 4×4,
+    correspond to ngf 128); 16 keeps a CPU run to a minute or two.
     """
 
     def __init__(self, z_dim: int = 64, channels: int = 1, size: int = 32, ngf: int = 16) -> None:
@@ -121,8 +122,9 @@ class DCGANDiscriminator(nn.Module):
 def tiny_faces(size: int = 32) -> torch.Tensor:
     """The 100 grey face crops of LFW bundled with scikit-image: ``[100, 1, size, size]`` in ``[-1, 1]``.
 
-    The 25×25 originals are resized (bilinear, antialiased) to ``size``. The faces are public
-    domain (Labeled Faces in the Wild subset, as shipped by scikit-image).
+    The 25×25 originals are resized (bilinear, antialiased) to ``size``. They come from Labeled
+    Faces in the Wild (Huang et al. 2007, news photographs collected from the web), as shipped
+    inside scikit-image; LFW is distributed for research and states no licence.
     """
     _check_size(size)
     faces = torch.from_numpy(skdata.lfw_subset()[:LFW_FACES]).float().unsqueeze(1)  # [0, 1]

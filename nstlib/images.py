@@ -19,7 +19,8 @@ from torchvision.transforms.v2 import functional as TF
 
 from nstlib.errors import NstlibError
 
-# A 4000×3000 photo is 12 Mpx; anything this large is almost certainly a mistake for a CPU course.
+# 4096² ≈ 16.8 Mpx, more than a phone photo (12 Mpx is typical). A larger file is loaded only when a
+# size is asked for, shrunk while decoding, so the full-size image never becomes a float tensor.
 MAX_PIXELS = 4096 * 4096
 
 
@@ -28,7 +29,8 @@ def load_image(path: str | Path, size: int | None = None) -> torch.Tensor:
 
     Args:
         path: any file Pillow can read (PNG, JPEG, BMP, TIFF, WebP...).
-        size: if given, resize so that the *longer* side is ``size`` pixels (aspect kept).
+        size: if given, resize so that the *longer* side is ``size`` pixels (aspect kept). Files
+            over ``MAX_PIXELS`` load only with a size.
 
     Grey images are repeated to 3 channels and an alpha channel is composited onto white, since
     every network here expects RGB. Errors name the file and say what to do.
@@ -41,14 +43,21 @@ def load_image(path: str | Path, size: int | None = None) -> torch.Tensor:
     if path.is_dir():
         raise NstlibError(f"{path} is a folder, not an image file.")
     try:
-        with Image.open(path) as img:
-            img.load()
+        with Image.open(path) as img:  # reads the header only: the size is known before decoding
             if img.width * img.height > MAX_PIXELS:
-                raise NstlibError(
-                    f"{path} is {img.width}×{img.height} pixels, too large to process here; "
-                    "resize it first or pass a smaller size (e.g. --size 512)."
-                )
+                if size is None:
+                    raise NstlibError(
+                        f"{path} is {img.width}×{img.height} pixels, more than {MAX_PIXELS:,}; "
+                        "pass size= (--size on the command line) to shrink it while loading, "
+                        "or resize the file first."
+                    )
+                img.thumbnail((size, size))  # longer side → size; JPEGs decode at reduced scale
+            img.load()
             rgb = _to_rgb(img)
+    except Image.DecompressionBombError as exc:  # Pillow's own limit, about 179 Mpx
+        raise NstlibError(
+            f"{path} is too large for Pillow to open safely; resize it first."
+        ) from exc
     except UnidentifiedImageError as exc:
         raise NstlibError(
             f"{path} is not an image Pillow can read (expected PNG, JPEG, BMP, TIFF or WebP)."

@@ -26,6 +26,7 @@ from nstlib.cyclegan import ResnetGenerator
 from nstlib.data import resolve_image
 from nstlib.errors import NstlibError
 from nstlib.images import check_image, save_image, to_signed, to_unit
+from nstlib.runtime import resolve_device
 
 VINTAGE_CHECKPOINT = "resources/G_A2B_epoch33.pth"  # inside the vintagify package
 
@@ -85,7 +86,7 @@ def load_vintage_generator(
     """vintagify's trained modern → vintage CycleGAN generator as an nstlib ``ResnetGenerator``.
 
     Args:
-        device: where to put it (default: the CPU).
+        device: where to put it (default: :func:`nstlib.runtime.device`).
         checkpoint: a vintagify-format ``.pth`` state dict; default: the one the package ships.
 
     Returns the generator in eval mode (``affine=True``, 9 blocks, ngf 64; 11,388,675 parameters).
@@ -114,7 +115,7 @@ def load_vintage_generator(
             f"(e.g. {unexpected[:2]}), {len(shapes)} of another shape (e.g. {shapes[:2]})."
         )
     generator.load_state_dict(renamed, strict=True)
-    return generator.to(device or "cpu").eval()
+    return generator.to(resolve_device(device)).eval()
 
 
 def _rename(state: dict[str, torch.Tensor], prefixes: dict[str, str]) -> dict[str, torch.Tensor]:
@@ -166,7 +167,7 @@ def translate_file(
             :func:`nstlib.data.resolve_image`).
         size: the longer side to resize to, in pixels; ``None`` keeps the photo's size.
         out: where to write the result (its folder must exist).
-        device: where to run the generator (default: the CPU).
+        device: where to run the generator (default: :func:`nstlib.runtime.device`).
 
     Returns ``{"input_size": (H, W), "device": str, "output": Path, "seconds": float}``: the size
     of the image the generator ran on, where it ran, the written file, and the time the translation

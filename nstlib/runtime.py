@@ -34,16 +34,45 @@ T = TypeVar("T")
 def device() -> torch.device:
     """The best available device: CUDA, then Apple's MPS, then the CPU.
 
-    Set ``NSTLIB_DEVICE`` (e.g. ``cpu``) to force one.
+    Set ``NSTLIB_DEVICE`` (e.g. ``cpu``) to force one; a name this machine cannot use is an error.
     """
     forced = os.environ.get("NSTLIB_DEVICE")
     if forced:
-        return torch.device(forced)
+        return resolve_device(forced, "NSTLIB_DEVICE")
     if torch.cuda.is_available():
         return torch.device("cuda")
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+    if _mps_available():
         return torch.device("mps")
     return torch.device("cpu")
+
+
+def resolve_device(name: str | torch.device | None, what: str = "device") -> torch.device:
+    """``None`` → :func:`device`; otherwise check that ``name`` is a device this machine has.
+
+    ``what`` names the argument or variable in the error, so the student knows what to change.
+    """
+    if name is None:
+        return device()
+    try:
+        chosen = torch.device(name)
+    except (RuntimeError, TypeError) as exc:
+        raise NstlibError(f"{what}={name!r} is not a device; use 'cpu', 'cuda' or 'mps'.") from exc
+    # "meta" holds shapes without data: always there, and tests use it to stand in for a GPU.
+    available = {
+        "cpu": True,
+        "meta": True,
+        "cuda": torch.cuda.is_available(),
+        "mps": _mps_available(),
+    }
+    if not available.get(chosen.type, False):
+        raise NstlibError(
+            f"{what}={name!r} is not available on this machine; use 'cpu' or leave it unset."
+        )
+    return chosen
+
+
+def _mps_available() -> bool:
+    return getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
 
 
 def profile() -> str:

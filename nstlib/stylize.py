@@ -35,13 +35,14 @@ from nstlib.backbones import Backbone, FeatureExtractor, check_layer_names, load
 from nstlib.data import resolve_image
 from nstlib.errors import NstlibError
 from nstlib.images import check_image, resize_longer_side, save_image
-from nstlib.runtime import device as best_device
+from nstlib.runtime import resolve_device
 from nstlib.style import content_loss, gram_matrix, style_loss, total_variation_loss
 
-DEFAULT_STEPS = 100  # at 256 px: about a minute on 2 idle cores; 150 looks nearly the same
+DEFAULT_STEPS = 100  # at 256 px: about 25 s on 2 idle cores; 150 looks nearly the same
 DEFAULT_LEARNING_RATES = {"lbfgs": 1.0, "adam": 0.02}
 MIN_SIZE = 32  # relu5_1 is 1/16 of the image: 2×2 at 32 px
-MAX_CPU_SIZE = 1024  # about 15 s per step on 2 cores (cost grows as size²); beyond, use a GPU
+MAX_CPU_SIZE = 1024  # about 4 s per step on 2 cores (cost grows as size²); beyond, use a GPU
+CPU_SECONDS_PER_STEP_AT_256 = 0.25  # measured on 2 cores (tests/benchmarks/bench_gatys.py)
 PRESERVE_COLOR = (None, "luminance", "histogram")
 
 # RGB → YIQ (NTSC), the colour space Gatys et al. (2017) use to separate luminance from colour.
@@ -290,29 +291,6 @@ def _check_choice(argument: str, value, choices: tuple) -> None:
         raise NstlibError(f"{argument}={value!r} is not one of {', '.join(map(repr, choices))}.")
 
 
-def resolve_device(device: str | torch.device | None) -> torch.device:
-    """``None`` → :func:`nstlib.runtime.device`; otherwise check the device exists here."""
-    if device is None:
-        return best_device()
-    try:
-        chosen = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise NstlibError(
-            f"device={device!r} is not a device; use 'cpu', 'cuda' or 'mps'."
-        ) from exc
-    available = {
-        "cpu": True,
-        "cuda": torch.cuda.is_available(),
-        "mps": getattr(torch.backends, "mps", None) is not None
-        and torch.backends.mps.is_available(),
-    }
-    if not available.get(chosen.type, False):
-        raise NstlibError(
-            f"device={device!r} is not available on this machine; use 'cpu' or leave it unset."
-        )
-    return chosen
-
-
 def _prepare_colors(
     photo: torch.Tensor, painting: torch.Tensor, preserve_color: str | None
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -321,7 +299,7 @@ def _prepare_colors(
         return photo, match_color(painting, photo)
     if preserve_color == "luminance":
         photo_y, painting_y = luminance(photo), luminance(painting)
-        # Match the style's luminance mean and spread to the photo's (Gatys et al. 2017, eq. 1).
+        # Match the style's luminance mean and spread to the photo's (Gatys et al. 2017, §5.1).
         painting_y = (painting_y - painting_y.mean()) * (
             photo_y.std() / painting_y.std().clamp_min(1e-6)
         )
@@ -356,7 +334,7 @@ def match_color(source: torch.Tensor, reference: torch.Tensor, eps: float = 1e-5
     """Recolour ``source`` so its RGB mean and covariance equal ``reference``'s (both ``[1,3,H,W]``).
 
     The linear map ``x ↦ A (x − μ_s) + μ_r`` with ``A = Σ_r^½ Σ_s^-½`` (the "image analogies"
-    variant in Gatys et al. 2017, §2.2); the result is clamped to ``[0, 1]``.
+    variant of colour matching in Gatys et al. 2017, §5.2); the result is clamped to ``[0, 1]``.
     """
 
     def stats(image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -399,8 +377,8 @@ def stylize_file(
     if run_device.type == "cpu" and size > MAX_CPU_SIZE:
         raise NstlibError(
             f"--size {size} is too large for the CPU (at most {MAX_CPU_SIZE}; each step would take "
-            f"about {(size / 256) ** 2:.0f} s, so hours in all); use --size 512 or less, or a GPU "
-            "(--device cuda)."
+            f"about {CPU_SECONDS_PER_STEP_AT_256 * (size / 256) ** 2:.0f} s); use --size "
+            f"{MAX_CPU_SIZE} or less, or a GPU (--device cuda)."
         )
     out = Path(out)
     if not out.parent.exists():

@@ -1,7 +1,7 @@
 """Unpaired toy domains for CycleGAN, with an analytic score for "which domain does this look like".
 
-Real CycleGAN datasets take days on a GPU (REFERENCE: horse2zebra, 1–2 days on a GTX 1080); these
-take minutes on a CPU at 32 px. Each image shows one coloured object on a light-grey background.
+Real CycleGAN datasets take days on a GPU (horse2zebra: 1–2 days on a GTX 1080, per the reference
+code's issue #1549); these take minutes on a CPU at 32 px. Each image shows one coloured object on a light-grey background.
 
 * ``texture`` (horse ↔ zebra in miniature): A is a flat-filled ellipse, B is the *same kind* of
   ellipse striped in its own colour and a dark shade of it. Translation only has to change the

@@ -39,8 +39,8 @@ from nstlib.backbones import Backbone, load_backbone
 from nstlib.blocks import ResidualBlock, norm_layer
 from nstlib.errors import NstlibError
 from nstlib.images import check_image, resize_longer_side
+from nstlib.runtime import resolve_device
 from nstlib.style import content_loss, gram_matrix, style_loss, total_variation_loss
-from nstlib.stylize import resolve_device
 
 # Johnson et al. used VGG-16, the architecture of nstlib's offline backbone: style from the last
 # ReLU of each of the first four blocks, content from relu2_2 (which keeps the photo's details).

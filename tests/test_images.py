@@ -74,6 +74,16 @@ def test_check_image_messages():
     check_image(torch.zeros(2, 3, 8, 12), multiple_of=4)
 
 
+def test_a_huge_file_loads_only_with_a_size(tmp_path):
+    path = tmp_path / "scan.png"
+    Image.new("RGB", (5000, 3500), (255, 0, 0)).save(path)  # 17.5 Mpx > MAX_PIXELS = 4096²
+    with pytest.raises(NstlibError, match=r"5000×3500 pixels.*pass size="):
+        load_image(path)
+    small = load_image(path, 256)
+    assert small.shape == (1, 3, 179, 256)
+    assert torch.allclose(small[0, :, 90, 128], torch.tensor([1.0, 0.0, 0.0]))
+
+
 def test_check_same_shape_names_both_arguments_instead_of_broadcasting():
     one, four = torch.zeros(1, 3, 8, 8), torch.zeros(4, 3, 8, 8)
     with pytest.raises(NstlibError, match=r"real and fake must have the same shape; got \[1, 3"):

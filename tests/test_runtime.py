@@ -3,6 +3,7 @@ import torch
 
 import nstlib
 from nstlib.errors import NstlibError
+from nstlib.runtime import resolve_device
 
 
 def test_profile_defaults_to_student(monkeypatch):
@@ -34,6 +35,18 @@ def test_device_can_be_forced_and_defaults_to_an_available_one(monkeypatch):
     assert nstlib.device().type in {"cpu", "cuda", "mps"}
     if not torch.cuda.is_available():
         assert nstlib.device().type != "cuda"
+
+
+def test_resolve_device_names_the_argument_or_variable_to_fix(monkeypatch):
+    assert resolve_device("cpu") == torch.device("cpu")
+    with pytest.raises(NstlibError, match="device='banana' is not a device"):
+        resolve_device("banana")
+    monkeypatch.setenv("NSTLIB_DEVICE", "gpu")
+    with pytest.raises(NstlibError, match="NSTLIB_DEVICE='gpu' is not a device"):
+        nstlib.device()
+    if not torch.cuda.is_available():
+        with pytest.raises(NstlibError, match="not available on this machine"):
+            resolve_device("cuda")
 
 
 def test_seed_everything_makes_draws_repeatable():

@@ -7,7 +7,7 @@ from nstlib import backbones
 from nstlib.backbones import load_backbone
 from nstlib.data import resolve_image
 from nstlib.errors import NstlibError
-from nstlib.stylize import match_color, resolve_device, stylize, stylize_file, to_yiq
+from nstlib.stylize import match_color, stylize, stylize_file, to_yiq
 
 
 @pytest.fixture(scope="module")
@@ -100,15 +100,6 @@ def test_match_color_copies_mean_and_covariance():
     flat, ref = matched.reshape(3, -1), reference.reshape(3, -1)
     assert torch.allclose(flat.mean(1), ref.mean(1), atol=1e-4)
     assert torch.allclose(torch.cov(flat), torch.cov(ref), atol=1e-4)
-
-
-def test_devices():
-    assert resolve_device("cpu") == torch.device("cpu")
-    with pytest.raises(NstlibError, match="not a device"):
-        resolve_device("banana")
-    if not torch.cuda.is_available():
-        with pytest.raises(NstlibError, match="not available"):
-            resolve_device("cuda")
 
 
 def test_bad_arguments_are_named(random_vgg, cat, swirl):

@@ -60,8 +60,12 @@ def strip_solutions(source: str) -> str:
 
 
 def student_copy(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """A copy of a lesson with solutions replaced by stubs and every output cleared."""
+    """A copy of a lesson with solutions replaced by stubs and every output cleared.
+
+    The saved widget state goes too: it holds the instructor run's rendered sliders and images.
+    """
     copy = nbformat.from_dict(notebook)
+    copy.metadata.pop("widgets", None)
     for cell in copy.cells:
         if cell.cell_type == "code":
             cell.source = strip_solutions(cell.source)

@@ -10,12 +10,14 @@ Conventions used across nstlib:
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import torch
 from PIL import Image, UnidentifiedImageError
 from torchvision.transforms import v2
 from torchvision.transforms.v2 import functional as TF
+from torchvision.transforms.v2.functional import to_pil_image
 
 from nstlib.errors import NstlibError
 
@@ -160,3 +162,19 @@ def to_signed(image: torch.Tensor) -> torch.Tensor:
 def to_unit(image: torch.Tensor) -> torch.Tensor:
     """Map ``[-1, 1]`` to ``[0, 1]`` (for display and saving)."""
     return (image + 1) / 2
+
+
+def png_bytes(image: torch.Tensor | Image.Image) -> bytes:
+    """PNG file bytes for ``widgets.Image``: a PIL image, or a ``[1, 3, H, W]`` / ``[3, H, W]``
+    tensor in ``[0, 1]``.
+
+    Display only: tensor values outside ``[0, 1]`` show as black or white; the tensor is unchanged.
+    Compression level 1, because the bytes only travel to the browser and encoding time is lag.
+    """
+    if isinstance(image, torch.Tensor):
+        pixels = image.detach().cpu()
+        pixels = pixels[0] if pixels.dim() == 4 else pixels
+        image = to_pil_image((pixels.clamp(0, 1) * 255).round().to(torch.uint8))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()

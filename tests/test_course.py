@@ -43,7 +43,10 @@ def test_student_copy_clears_outputs_and_keeps_the_original():
     notebook = nbformat.v4.new_notebook(
         cells=[cell, nbformat.v4.new_markdown_cell("### BEGIN SOLUTION")]
     )
+    notebook.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
     copy = student_copy(notebook)
+    assert "widgets" not in copy.metadata  # the instructor run's rendered sliders stay behind
+    assert "widgets" in notebook.metadata
     assert copy.cells[0].outputs == [] and copy.cells[0].execution_count is None
     assert STUB in copy.cells[0].source
     assert copy.cells[1].source == "### BEGIN SOLUTION"  # markdown is never touched

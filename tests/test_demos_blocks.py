@@ -7,8 +7,9 @@ import time
 import pytest
 import torch
 
-from nstlib.demos.blocks import BranchScaleDemo, correlation, png_bytes, relative_change
+from nstlib.demos.blocks import BranchScaleDemo, correlation, relative_change
 from nstlib.errors import NstlibError
+from nstlib.images import png_bytes
 
 
 @pytest.fixture(scope="module")

@@ -145,6 +145,14 @@ def test_snapshot_slider_swaps_precomputed_pictures(tiny_run):
     assert demo.curve_image.value == demo.curves[3]
 
 
+def test_snapshot_readout_shows_the_last_scores_measured_before_the_picture():
+    demo = SnapshotDemo(load_snapshots())  # pictures at steps 0, 60, 240...; scores every 200
+    demo.slider.value = 1
+    step_0 = demo.snapshots.curves["score_AB"][0]
+    assert "step <b>60</b>" in demo.readout.value and "measured at step 0:" in demo.readout.value
+    assert f"G(a) <b>{step_0:.2f}</b>" in demo.readout.value
+
+
 class Darken(nn.Module):
     """A stand-in generator: [-1, 1] → halfway to black."""
 

@@ -78,6 +78,7 @@ def test_half_and_half_joins_left_real_and_right_degraded(image):
     [
         (lambda x: blur(x[0]), "shape"),
         (lambda x: blur(x, sigma=0), "sigma"),
+        (lambda x: blur(x[..., :4, :4]), "too small to blur"),
         (lambda x: checkerboard(x, 2.0), "strength"),
         (lambda x: random_crops(x, 300, 2, torch.Generator()), "size"),
         (lambda x: half_and_half(x, x[..., :10]), "same shape"),
@@ -107,7 +108,6 @@ def test_n_layers_slider_gives_the_known_receptive_fields(demo):
         assert demo.row_slider.max == demo.map_sizes[n] - 1
         assert demo.row_slider.value <= demo.row_slider.max
     assert sizes == {1: 16, 2: 34, 3: 70, 4: 142, 5: 286}
-    assert [demo.receptive_field(n) for n in range(1, 6)] == [16, 34, 70, 142, 286]
     demo.layers_slider.value = 3
 
 
@@ -149,8 +149,18 @@ def test_without_scores_the_score_view_is_blank(image):
         ),
         ({"image": torch.rand(1, 3, 32, 32), "max_layers": 5}, "too small"),
         ({"image": torch.rand(1, 3, 64, 64), "max_layers": 0}, "max_layers"),
+        (
+            {"image": torch.rand(1, 3, 64, 64), "scores": torch.rand(6, 6), "max_layers": 2},
+            "max_layers ≥ 3",
+        ),
     ],
 )
 def test_bad_demo_arguments_are_reported(kwargs, message):
     with pytest.raises(NstlibError, match=message):
         ReceptiveFieldDemo(**kwargs)
+
+
+def test_cell_sliders_start_in_the_middle_of_a_large_map():
+    demo = ReceptiveFieldDemo(torch.rand(1, 3, 2048, 2048), max_layers=3)
+    assert demo.map_sizes[3] == 254
+    assert demo.row_slider.value == demo.col_slider.value == 127  # not clamped to 100

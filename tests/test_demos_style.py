@@ -105,8 +105,8 @@ def test_nothing_computed_says_press_run(backbone, images):
     fresh = StyleGridDemo(
         *images, backbone, layer_sets=LAYER_SETS, exponents=(8, 9), size=32, steps=1
     )
-    fresh.show()
-    assert "press" in fresh.readout.value and fresh.last is None
+    assert fresh.show() is None
+    assert "press" in fresh.readout.value and fresh.last is None and fresh.image.value == b""
     assert fresh.computations == 0
 
 

@@ -61,6 +61,10 @@ def test_cycle_losses_pass_on_a_hand_written_l1():
         (lambda G, Fn, a, b, lam: cycle_loss(a, Fn(G(a)), lam), "pair"),
         (lambda G, Fn, a, b, lam: ((Fn(G(a)) - a).abs(), (G(Fn(b)) - b).abs()), "scalar"),
         (lambda G, Fn, a, b, lam: (torch.tensor(1.0), torch.tensor(2.0)), "expected"),
+        (
+            lambda G, Fn, a, b, lam: tuple(x.item() for x in reference_cycle(G, Fn, a, b, lam)),
+            ".item() turns it into a plain number",
+        ),
     ],
 )
 def test_cycle_losses_name_the_mistake(wrong, hint):

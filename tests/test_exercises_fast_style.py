@@ -37,6 +37,14 @@ def cin_first_style_only(x, w, gamma, beta):
     )
 
 
+def cin_plain_mean(x, w, gamma, beta):
+    mean, var = _stats(x)
+    c = x.shape[1]
+    return (x - mean) / torch.sqrt(var + 1e-5) * gamma.mean(0).reshape(1, c, 1, 1) + beta.mean(
+        0
+    ).reshape(1, c, 1, 1)
+
+
 def cin_swapped(x, w, gamma, beta):
     return conditional_instance_norm(x, w, beta, gamma)
 
@@ -55,7 +63,8 @@ def test_cin_checker_names_typical_mistakes():
         cin_no_eps: "add eps",
         cin_swapped: "γ scales and β shifts",
         cin_layer_norm: "layer norm",
-        cin_first_style_only: "FAIL",
+        cin_first_style_only: "γ(w) = style_weights @ gamma",
+        cin_plain_mean: "not the plain mean of gamma",
     }
     for wrong, hint in expected_hints.items():
         result = check_conditional_instance_norm(wrong)

@@ -127,6 +127,7 @@ def naive_g_loss(fake, kind):
         (g_wrong("lsgan", lambda f: (f - 1).pow(2)), "shape"),
         (g_wrong("minimax", lambda f: torch.log(1 - f).mean()), "logits"),
         (naive_g_loss, "softplus"),
+        (lambda f, k: solution_g_loss(f, k).item(), ".item() turns it into a plain number"),
     ],
 )
 def test_generator_loss_names_the_mistake(wrong, hint):

@@ -14,16 +14,14 @@ Reference: He et al. 2016, "Deep Residual Learning for Image Recognition"; Zhu e
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 
 import ipywidgets as widgets
 import torch
-from torchvision.transforms.v2.functional import to_pil_image
 
 from nstlib.blocks import ResidualBlock
 from nstlib.errors import NstlibError
-from nstlib.images import check_image, to_signed, to_unit
+from nstlib.images import check_image, png_bytes, to_signed, to_unit
 
 
 def relative_change(y: torch.Tensor, x: torch.Tensor) -> float:
@@ -56,16 +54,6 @@ class StackResult:
     residual_correlation: float
     plain_correlation: float
     clipped: float
-
-
-def png_bytes(image: torch.Tensor) -> bytes:
-    """Encode a ``[1, 3, H, W]`` signed image (``[-1, 1]``) as PNG for ``widgets.Image``.
-
-    Values outside ``[-1, 1]`` are shown as black or white: display only, the tensor is unchanged.
-    """
-    buffer = io.BytesIO()
-    to_pil_image(to_unit(image[0]).clamp(0, 1).cpu()).save(buffer, format="png")
-    return buffer.getvalue()
 
 
 class BranchScaleDemo:
@@ -125,7 +113,9 @@ class BranchScaleDemo:
             style={"description_width": "initial"},
         )
         width = "256px"
-        self.input_image = widgets.Image(value=png_bytes(self.x), format="png", width=width)
+        self.input_image = widgets.Image(
+            value=png_bytes(to_unit(self.x)), format="png", width=width
+        )
         self.residual_image = widgets.Image(format="png", width=width)
         self.plain_image = widgets.Image(format="png", width=width)
         self.readout = widgets.HTML()
@@ -180,8 +170,8 @@ class BranchScaleDemo:
     def show(self) -> StackResult:
         """Compute for the sliders' current values and update the pictures and the readout."""
         r = self.result(self.alpha_slider.value, self.blocks_slider.value)
-        self.residual_image.value = png_bytes(r.residual)
-        self.plain_image.value = png_bytes(r.plain)
+        self.residual_image.value = png_bytes(to_unit(r.residual))  # display clips to black/white
+        self.plain_image.value = png_bytes(to_unit(r.plain))
         self.readout.value = (
             f"relative change ‖y−x‖/‖x‖: residual <b>{r.residual_change:.2f}</b>, "
             f"plain <b>{r.plain_change:.2f}</b> &nbsp;|&nbsp; correlation with x: residual "

@@ -44,7 +44,7 @@ from nstlib.cyclegan import ResnetGenerator, init_weights
 from nstlib.cyclegan_train import LOSS_NAMES, CycleGANConfig, CycleGANTrainer, History, train
 from nstlib.data import datasets_dir
 from nstlib.errors import NstlibError
-from nstlib.images import check_image, check_same_shape, to_unit
+from nstlib.images import check_image, check_same_shape, png_bytes, to_unit
 from nstlib.patchgan import PatchDiscriminator
 from nstlib.pretrained import translate
 from nstlib.toy_domains import content_change, domain_score, object_mask, sample_domain
@@ -203,13 +203,6 @@ def image_grid(rows: np.ndarray, scale: int = 1, gap: int = 2) -> np.ndarray:
     big = np.pad(big, ((0, 0), (0, 0), (0, gap), (0, gap), (0, 0)), constant_values=255)
     r, c, h, w, _ = big.shape
     return big.transpose(0, 2, 1, 3, 4).reshape(r * h, c * w, 3)
-
-
-def png_bytes(picture: np.ndarray) -> bytes:
-    """Encode an ``[H, W, 3]`` uint8 picture as PNG for ``widgets.Image``."""
-    buffer = io.BytesIO()
-    Image.fromarray(picture).save(buffer, format="png")
-    return buffer.getvalue()
 
 
 class LiveLossPlot:
@@ -387,7 +380,7 @@ def make_snapshots(
             steps_per_epoch=steps // epochs,
             progress=progress,
             callback=record,
-            every=10,
+            every=1,  # record itself decides: pictures on the schedule, scores every eval_every
         )
         seconds = time.perf_counter() - start
     finally:
@@ -433,6 +426,7 @@ def load_snapshots(path: str | Path | None = None) -> Snapshots:
     except Exception as exc:  # not an npz, truncated, or holding pickled objects
         raise NstlibError(f"{path} is not a snapshot file from make_snapshots: {exc}") from exc
     required = {"steps", "real_A", "real_B", "pictures", "curve_steps", "config"}
+    required |= {f"curve_{name}" for name in CURVE_NAMES}
     if not required <= arrays.keys():
         raise NstlibError(
             f"{path} lacks {sorted(required - arrays.keys())}; regenerate it with "
@@ -464,7 +458,8 @@ class SnapshotDemo:
     def __init__(self, snapshots: Snapshots, scale: int = 3) -> None:
         self.snapshots = snapshots
         self.grids = [
-            png_bytes(image_grid(snapshots.rows(i), scale)) for i in range(len(snapshots.steps))
+            png_bytes(Image.fromarray(image_grid(snapshots.rows(i), scale)))
+            for i in range(len(snapshots.steps))
         ]
         self.curves = [self._curve_png(i) for i in range(len(snapshots.steps))]
         self.slider = widgets.SelectionSlider(
@@ -519,11 +514,13 @@ class SnapshotDemo:
         s = self.snapshots
         self.grid_image.value = self.grids[i]
         self.curve_image.value = self.curves[i]
-        at = int(np.searchsorted(s.curve_steps, s.steps[i]))
-        at = min(at, len(s.curve_steps) - 1)
+        # Scores were measured every few hundred steps: show the last measurement at or before
+        # this snapshot, and say when it was taken (never a later, better one).
+        at = max(int(np.searchsorted(s.curve_steps, s.steps[i], side="right")) - 1, 0)
         c = {name: float(values[at]) for name, values in s.curves.items()}
         self.readout.value = (
-            f"step <b>{int(s.steps[i]):,}</b> of {int(s.steps[-1]):,} &nbsp;|&nbsp; domain score "
+            f"step <b>{int(s.steps[i]):,}</b> of {int(s.steps[-1]):,} &nbsp;|&nbsp; scores measured "
+            f"at step {int(s.curve_steps[at]):,}: domain score "
             f"G(a) <b>{c['score_AB']:.2f}</b>, F(b) <b>{c['score_BA']:.2f}</b> &nbsp;|&nbsp; "
             f"reconstruction |F(G(a)) − a| <b>{c['rec_A']:.3f}</b>, |G(F(b)) − b| "
             f"<b>{c['rec_B']:.3f}</b> &nbsp;|&nbsp; colour shift <b>{c['colour_shift']:.2f}</b>"
@@ -580,8 +577,7 @@ class BlendDemo:
         name, alpha = self.photo_menu.value, self.alpha_slider.value
         blended = self.blend(name, alpha)
         side_by_side = torch.cat([self.inputs[name], blended], dim=-1)[0]
-        picture = (side_by_side.clamp(0, 1) * 255).round().to(torch.uint8).permute(1, 2, 0)
-        self.image.value = png_bytes(picture.numpy())
+        self.image.value = png_bytes(side_by_side)
         change = (blended - self.inputs[name]).abs().mean().item()
         self.readout.value = (
             f"left: the photo; right: (1 − α)·x + α·G(x) with α = <b>{alpha:.2f}</b> "

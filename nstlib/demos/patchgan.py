@@ -23,8 +23,6 @@ References: Isola et al. 2017 (pix2pix, the PatchGAN); Zhu et al. 2017 (CycleGAN
 
 from __future__ import annotations
 
-import io
-
 import ipywidgets as widgets
 import numpy as np
 import torch
@@ -33,7 +31,7 @@ from PIL import Image, ImageDraw
 from torchvision.transforms.v2 import functional as TF
 
 from nstlib.errors import NstlibError
-from nstlib.images import check_image, check_same_shape
+from nstlib.images import check_image, check_same_shape, png_bytes
 from nstlib.patchgan import CellPatch, PatchDiscriminator, cell_patch, conv_layers, output_size
 
 # Along one axis, a kernel-3 stride-2 transposed conv gives even outputs 2 taps and odd outputs 1.
@@ -52,6 +50,11 @@ def blur(images: torch.Tensor, sigma: float = 1.5) -> torch.Tensor:
     if sigma <= 0:
         raise NstlibError(f"sigma must be positive; got {sigma}.")
     size = 2 * int(np.ceil(3 * sigma)) + 1
+    if min(images.shape[-2:]) <= size // 2:  # reflect padding needs more pixels than its width
+        raise NstlibError(
+            f"images of {images.shape[-2]}×{images.shape[-1]} px are too small to blur with "
+            f"sigma={sigma} (kernel {size} px); use larger images or a smaller sigma."
+        )
     return TF.gaussian_blur(images, [size, size], [sigma, sigma])
 
 
@@ -110,12 +113,6 @@ def half_and_half(real: torch.Tensor, degraded: torch.Tensor) -> torch.Tensor:
     return torch.cat([real[..., :half], degraded[..., half:]], dim=-1)
 
 
-def _png(image: Image.Image) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format="png")
-    return buffer.getvalue()
-
-
 class ReceptiveFieldDemo:
     """Sliders ``n_layers``, row and column: the patch one PatchGAN output cell sees.
 
@@ -153,10 +150,14 @@ class ReceptiveFieldDemo:
                 f"a {size}² image is too small for n_layers up to {max_layers}; use a larger "
                 "image or a smaller max_layers."
             )
-        if scores is not None and tuple(scores.shape) != (self.map_sizes.get(3, 0),) * 2:
+        if scores is not None and max_layers < 3:
             raise NstlibError(
-                f"scores must be the 3-layer PatchGAN's [{self.map_sizes.get(3)}, "
-                f"{self.map_sizes.get(3)}] map for this image; got {list(scores.shape)}."
+                f"scores come from the 3-layer PatchGAN; use max_layers ≥ 3 (got {max_layers})."
+            )
+        if scores is not None and tuple(scores.shape) != (self.map_sizes[3],) * 2:
+            raise NstlibError(
+                f"scores must be the 3-layer PatchGAN's [{self.map_sizes[3]}, "
+                f"{self.map_sizes[3]}] map for this image; got {list(scores.shape)}."
             )
         self.size = size
         self.scores = None if scores is None else scores.detach().float().cpu()
@@ -171,15 +172,17 @@ class ReceptiveFieldDemo:
         self.margin = max(0, *(-p.top for p in first), *(p.top + p.size - size for p in last))
 
         style = {"description_width": "initial"}
-        middle = self.map_sizes[min(3, max_layers)] // 2
+        start_layers = min(3, max_layers)
+        last, middle = self.map_sizes[start_layers] - 1, self.map_sizes[start_layers] // 2
         self.layers_slider = widgets.IntSlider(
-            value=min(3, max_layers), min=1, max=max_layers, description="n_layers", style=style
+            value=start_layers, min=1, max=max_layers, description="n_layers", style=style
         )
+        # max first: an IntSlider's default max of 100 would clamp a larger starting value.
         self.row_slider = widgets.IntSlider(
-            value=middle, min=0, description="cell row", style=style
+            value=middle, min=0, max=last, description="cell row", style=style
         )
         self.col_slider = widgets.IntSlider(
-            value=middle, min=0, description="cell column", style=style
+            value=middle, min=0, max=last, description="cell column", style=style
         )
         self._set_ranges()
         self.image_view = widgets.Image(format="png")
@@ -222,12 +225,6 @@ class ReceptiveFieldDemo:
         if not self._updating:
             self.show()
 
-    def receptive_field(self, n_layers: int) -> int:
-        """The side of the patch each cell sees for ``n_layers`` (16, 34, 70, 142, 286)."""
-        if n_layers not in self.layers:
-            raise NstlibError(f"n_layers must be between 1 and {len(self.layers)}; got {n_layers}.")
-        return cell_patch(self.layers[n_layers], (0, 0), self.size).size
-
     def show(self) -> CellPatch:
         """Draw the current cell's patch (and score) for the sliders' values; return the patch."""
         n = self.layers_slider.value
@@ -241,7 +238,7 @@ class ReceptiveFieldDemo:
         draw.rectangle(
             (left, top, left + patch.size - 1, top + patch.size - 1), outline=(230, 20, 20), width=3
         )
-        self.image_view.value = _png(canvas)
+        self.image_view.value = png_bytes(canvas)
         map_size = self.map_sizes[n]
         text = (
             f"n_layers = {n}: receptive field <b>{patch.size}×{patch.size}</b> px, output map "
@@ -251,11 +248,11 @@ class ReceptiveFieldDemo:
             f"{patch.clipped.height}×{patch.clipped.width} px (the grey margin is zero padding)."
         )
         if self.scores is not None and n == 3:
-            self.score_view.value = _png(self._score_picture(cell))
+            self.score_view.value = png_bytes(self._score_picture(cell))
             text += f"<br>trained D's score for this cell: <b>{self.scores[cell].item():.2f}</b>"
             text += " (1 = real texture, 0 = degraded)."
         else:
-            self.score_view.value = _png(Image.new("RGB", (1, 1), (255, 255, 255)))
+            self.score_view.value = png_bytes(Image.new("RGB", (1, 1), (255, 255, 255)))
             if self.scores is not None:
                 text += (
                     "<br>(the trained D has n_layers = 3: set the slider to 3 to see its scores.)"

@@ -20,9 +20,8 @@ import torch
 from tqdm.auto import tqdm
 
 from nstlib.backbones import Backbone, check_layer_names
-from nstlib.demos.fast_style import png_bytes
 from nstlib.errors import NstlibError
-from nstlib.images import check_image
+from nstlib.images import check_image, png_bytes
 from nstlib.stylize import stylize
 
 
@@ -175,11 +174,12 @@ class StyleGridDemo:
             )
         return self._cache[key]
 
-    def show(self) -> GridResult:
+    def show(self) -> GridResult | None:
         """The slider callback: show the sliders' setting, or the nearest computed weight.
 
         Never runs an optimisation: a setting that was not computed shows the nearest computed
-        weight of the same layer set and a note to press "run this setting".
+        weight of the same layer set and a note to press "run this setting". With nothing at all
+        computed for the layer set, the picture is cleared and ``None`` returned.
         """
         exponent = math.log10(self.weight_slider.value)
         label = self.layers_buttons.value
@@ -188,11 +188,13 @@ class StyleGridDemo:
         if found is None:
             done = [e for (e, lab) in self._cache if lab == label]
             if not done:
+                self.image.value = b""  # never leave another layer set's picture on screen
                 self.readout.value = (
                     f"Nothing computed yet for the layer set <b>{label}</b>: press "
                     "<i>run this setting</i>."
                 )
-                return self.last
+                self.last = None
+                return None
             nearest = min(done, key=lambda e: abs(e - exponent))
             found = self._cache[(nearest, label)]
             note = (

@@ -19,6 +19,9 @@ from dataclasses import dataclass
 
 import torch
 
+# .item() (or float()) is the usual way a loss stops being a tensor: say so instead of a formula.
+ITEM_HINT = "return the tensor itself: .item() turns it into a plain number and cuts the gradient."
+
 
 @dataclass(frozen=True)
 class CheckResult:
@@ -109,6 +112,8 @@ def expect_close(
     actual: object, expected: torch.Tensor, what: str, hint: str, *, atol: float = 1e-5
 ) -> None:
     """Raise :class:`Mismatch` unless ``actual`` is a tensor of ``expected``'s shape and values."""
+    if isinstance(actual, (int, float)):
+        raise Mismatch(f"{what} is a Python number, not a tensor.", ITEM_HINT)
     if not isinstance(actual, torch.Tensor):
         raise Mismatch(f"{what} should be a torch.Tensor, got {type(actual).__name__}.", hint)
     if actual.shape != expected.shape:

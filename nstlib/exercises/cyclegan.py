@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from nstlib.cyclegan import ResnetGenerator, cycle_loss, identity_loss
-from nstlib.exercises import CheckResult, Mismatch, name_mistake, run_check
+from nstlib.exercises import ITEM_HINT, CheckResult, Mismatch, name_mistake, run_check
 
 Generator = nn.Module
 LossPair = tuple[torch.Tensor, torch.Tensor]
@@ -45,6 +45,8 @@ def _as_pair(result: object, name: str, hint: str) -> LossPair:
             f"{name} should return a pair (loss_1, loss_2), got {type(result).__name__}.", hint
         )
     for value in result:
+        if isinstance(value, (int, float)):
+            raise Mismatch(f"{name} returned a Python number, not a tensor.", ITEM_HINT)
         if not isinstance(value, torch.Tensor) or value.numel() != 1:
             shape = list(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__
             raise Mismatch(

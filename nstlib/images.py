@@ -101,12 +101,7 @@ def save_image(image: torch.Tensor, path: str | Path) -> Path:
             raise NstlibError(f"save_image writes one image; got a batch of {image.shape[0]}.")
         image = image[0]
     check_image(image.unsqueeze(0), "image")
-    lo, hi = image.min().item(), image.max().item()
-    if lo < -1e-3 or hi > 1 + 1e-3:
-        raise NstlibError(
-            f"save_image expects values in [0, 1] but got [{lo:.3f}, {hi:.3f}]; "
-            "for generator output in [-1, 1] call nstlib.images.to_unit first."
-        )
+    check_unit_range(image, "save_image's image")
     if not path.parent.exists():
         raise NstlibError(
             f"Folder {path.parent} does not exist; create it or choose another -o path."
@@ -139,6 +134,48 @@ def check_image(x: torch.Tensor, name: str = "input", *, multiple_of: int = 1) -
             f"{name} height and width must be divisible by {multiple_of}; got {h}×{w}. "
             f"Crop or resize to {fix_h}×{fix_w}."
         )
+
+
+# Float arithmetic (a resize, a colour matrix) can overshoot [0, 1] by a rounding error; a real
+# mistake (an image in [-1, 1] or [0, 255]) overshoots by far more than this.
+UNIT_RANGE_TOLERANCE = 1e-3
+
+
+def check_unit_range(image: torch.Tensor, name: str = "image") -> None:
+    """Raise a clear error unless every value of ``image`` is finite and in ``[0, 1]``.
+
+    A NaN or infinity (from a diverged optimisation) is refused too: saved, it would become a black
+    picture with no word of what went wrong. Values within ``UNIT_RANGE_TOLERANCE`` of the range
+    are float rounding and pass.
+    """
+    if not torch.isfinite(image).all():
+        raise NstlibError(
+            f"{name} contains NaN or infinite values: the computation that made it diverged. "
+            "Lower the learning rate or the loss weights and run it again."
+        )
+    lo, hi = image.min().item(), image.max().item()
+    if lo < -UNIT_RANGE_TOLERANCE or hi > 1 + UNIT_RANGE_TOLERANCE:
+        raise NstlibError(
+            f"{name} must hold values in [0, 1]; got [{lo:.3f}, {hi:.3f}]. "
+            "Convert generator output in [-1, 1] with nstlib.images.to_unit first."
+        )
+
+
+def pad_to_multiple(image: torch.Tensor, multiple: int) -> torch.Tensor:
+    """Reflect-pad ``[B, C, H, W]`` at the bottom and right up to the next multiple of ``multiple``.
+
+    Reflection adds no black border for a network to react to; crop the result back with
+    ``out[..., :H, :W]`` to remove exactly the added pixels.
+    """
+    h, w = image.shape[-2:]
+    return torch.nn.functional.pad(image, (0, -w % multiple, 0, -h % multiple), mode="reflect")
+
+
+def figure_png(fig) -> bytes:
+    """PNG file bytes of a matplotlib figure (for ``widgets.Image``), at the figure's own dpi."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()
 
 
 def check_same_shape(a: torch.Tensor, b: torch.Tensor, names: tuple[str, str]) -> None:

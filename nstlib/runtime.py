@@ -1,4 +1,4 @@
-"""Where and how big to run: the device, the run profile, seeding and determinism.
+"""Where and how big to run: the device, the run profile, seeding, determinism and freezing.
 
 Every lesson runs unchanged on a laptop CPU, in CI and on a GPU. The *profile*, read from the
 ``NSTLIB_PROFILE`` environment variable, picks the sizes and step counts:
@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import os
 import random
+from collections.abc import Iterable
 from typing import TypeVar
 
 import numpy as np
 import torch
+from torch import nn
 
 from nstlib.errors import NstlibError
 
@@ -120,3 +122,14 @@ def set_deterministic(enabled: bool = True) -> None:
     if enabled:
         # cuBLAS needs this workspace setting for repeatable matrix products on CUDA.
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+
+
+def set_requires_grad(modules: nn.Module | Iterable[nn.Module], flag: bool) -> None:
+    """Switch gradients on or off for every parameter of ``modules`` (one module or several).
+
+    GAN training freezes the discriminator(s) while the generator(s) update: their gradients
+    would be computed only to be thrown away.
+    """
+    for module in [modules] if isinstance(modules, nn.Module) else modules:
+        for parameter in module.parameters():
+            parameter.requires_grad_(flag)

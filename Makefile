@@ -22,20 +22,20 @@ lab: $(STAMP)  ## start JupyterLab on the lessons
 	$(BIN)/jupyter lab lessons/ $(LAB_ARGS)
 
 test: $(STAMP)  ## the whole suite: lint, unit tests, then every lesson under nbval (ci profile)
-	$(BIN)/ruff check nstlib tests
+	$(BIN)/ruff check nstlib tests lessons/course.py
 	$(BIN)/python -m pytest tests
 	NSTLIB_PROFILE=ci $(BIN)/python -m pytest --nbval-lax --nbval-current-env \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider lessons/
 
 lessons: $(STAMP)  ## re-execute every lesson in a fresh kernel and store its outputs
-	$(BIN)/python -m nstlib course execute
+	$(BIN)/python lessons/course.py execute
 
 student: $(STAMP)  ## write student copies (solutions removed, outputs cleared) to student/
-	$(BIN)/python -m nstlib course student-copies
+	$(BIN)/python lessons/course.py student-copies
 
 lint: $(STAMP)
-	$(BIN)/ruff check nstlib tests
-	$(BIN)/ruff format --check nstlib tests
+	$(BIN)/ruff check nstlib tests lessons/course.py
+	$(BIN)/ruff format --check nstlib tests lessons/course.py
 
 clean:
 	rm -rf $(VENV) student

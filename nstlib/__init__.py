@@ -3,28 +3,54 @@
 The course walks from GAN basics, through residual blocks and the 70×70 PatchGAN, to CycleGAN, and
 then to Gatys' Gram-matrix style transfer. Each idea lives in its own short module:
 
-=====================  ===============================================================
-module                 what it holds
-=====================  ===============================================================
-``runtime``            device, run profile (``NSTLIB_PROFILE``), seeding
-``images``             load/save/check image tensors
-``gan_losses``         minimax, non-saturating and least-squares GAN losses
-``ring``               the 2-D ring of Gaussians, its tiny GAN and mode coverage
-``dcgan``              a small convolutional GAN for tiny images
-``gan_train``          the alternating GAN training loop and its history
-``blocks``             the residual block ``x + F(x)``
-``patchgan``           the 70×70 PatchGAN and receptive-field arithmetic
-``cyclegan``           the ResNet generator and CycleGAN's losses
-``image_pool``         the history of fakes shown to the discriminators
-``cyclegan_train``     the CycleGAN trainer with exact checkpoint/resume
-``pretrained``         offline pretrained weights (vintagify's CycleGAN generator)
-``data``               bundled photos and style images by name
-``toy_domains``        unpaired toy domains with an analytic domain score
-``fetch``              verified downloads of the real CycleGAN datasets
-``backbones``          VGG layers by paper name and the offline backbones
-``style``              Gram matrices and the content, style and TV losses
-``stylize``            Gatys' optimisation loop
-=====================  ===============================================================
+=========================  ===========================================================
+module                     what it holds
+=========================  ===========================================================
+**GAN basics (lesson 01)**
+``gan_losses``             minimax, non-saturating and least-squares GAN losses
+``ring``                   the 2-D ring of Gaussians, its tiny GAN and mode coverage
+``dcgan``                  a small convolutional GAN for tiny images
+``gan_train``              the alternating GAN training loop and its history
+**Residual blocks (02)**
+``blocks``                 the residual block ``x + F(x)``
+**PatchGAN (03)**
+``patchgan``               the 70×70 PatchGAN and receptive-field arithmetic
+``patch_task``             lesson 03's task: real vs blurred vs checkerboard patches
+**CycleGAN (04)**
+``cyclegan``               the ResNet generator and CycleGAN's losses
+``image_pool``             the history of fakes shown to the discriminators
+``cyclegan_train``         one CycleGAN training step, the LR schedule, the loop
+``cyclegan_checkpoint``    exact save/resume of a trainer (weights, optimisers, RNGs)
+``toy_domains``            unpaired toy domains with an analytic domain score
+``toy_cyclegan``           lesson 04's small CycleGAN, its samplers and scores
+``snapshots``              the shipped training snapshots and the script that makes them
+``pretrained``             offline pretrained weights (vintagify's CycleGAN generator)
+**Style transfer (05, 06)**
+``backbones``              VGG layers by paper name and the backbones that provide them
+``style``                  Gram matrices, the content/style/TV losses, ``LossTerms``
+``pixel_optim``            optimising an image's pixels against a loss (L-BFGS or Adam)
+``stylize``                Gatys' style transfer: targets, pyramid, colour control
+``colour``                 luminance, YIQ, chromaticity and colour matching
+``transformer_net``        Johnson's feed-forward style network and its training
+``cin``                    conditional instance norm: one network, 26 styles
+``adain``                  adaptive instance norm and its mean/std style loss
+``arbitrary``              Magenta's arbitrary-style model (onnxruntime)
+**Shared by every lesson**
+``runtime``                device, run profile (``NSTLIB_PROFILE``), seeding, freezing
+``precision``              bf16 autocast where the hardware has it, fp32 elsewhere
+``images``                 load/save/check image tensors, PNG bytes for widgets
+``image_grid``             crisp uint8 grids of small images
+``metrics``                relative change, correlation, PSNR
+``data``                   bundled photos and style images by name
+``painterly``              the project's generated painterly style images
+``fetch``                  verified downloads of the real CycleGAN datasets
+``assets``                 which offline weights exist, where; fetching missing ones
+``cli``                    the ``python -m nstlib`` command line
+=========================  ===========================================================
+
+Three folders hold what is not a concept of its own: ``exercises/`` the checkers behind the
+lessons' exercises, ``demos/`` the instructors' widgets (one small interface, see its docstring),
+and ``plumbing/`` the file jobs every module shares (paths, safe weight loading, atomic writes).
 """
 
 from nstlib.errors import NstlibError

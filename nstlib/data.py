@@ -22,6 +22,7 @@ import torch
 from nstlib.errors import NstlibError
 from nstlib.images import load_image, resize_longer_side
 from nstlib.painterly import PAINTERLY_STYLES
+from nstlib.plumbing.paths import datasets_dir
 
 PHOTOS: tuple[str, ...] = (
     "astronaut",
@@ -34,17 +35,6 @@ PHOTOS: tuple[str, ...] = (
 )
 TEXTURES: tuple[str, ...] = ("brick", "grass", "gravel")
 STYLES: tuple[str, ...] = PAINTERLY_STYLES + TEXTURES
-
-
-def datasets_dir() -> Path:
-    """The repository's ``datasets/`` folder (next to the ``nstlib`` package, editable install)."""
-    folder = Path(__file__).resolve().parent.parent / "datasets"
-    if not folder.is_dir():
-        raise NstlibError(
-            f"The datasets folder {folder} is missing. nstlib expects to be installed from a clone "
-            "of the course repository with `pip install -e .`; reinstall it that way."
-        )
-    return folder
 
 
 def _from_skimage(name: str) -> torch.Tensor:

@@ -137,22 +137,22 @@ def image_sampler(
     *,
     hflip: bool = True,
     device: torch.device | str = "cpu",
-    generator: torch.Generator | None = None,
+    rng: torch.Generator | None = None,
 ) -> Callable[[int], torch.Tensor]:
     """A ``sample_real(n)`` for :func:`nstlib.gan_train.train_gan`: ``n`` random images, on ``device``.
 
     Images are drawn with replacement from ``images`` (``[N, C, H, W]``); ``hflip`` mirrors each
-    one with probability 1/2, which doubles a small face set for free. ``generator`` (CPU) makes
-    the draws repeatable.
+    one with probability 1/2, which doubles a small face set for free. ``rng`` (a seeded CPU
+    ``torch.Generator``) makes the draws repeatable.
     """
     if images.dim() != 4:
         raise NstlibError(f"images must be [N, C, H, W]; got {list(images.shape)}.")
     images = images.to(device)
 
     def sample_real(n: int) -> torch.Tensor:
-        batch = images[torch.randint(len(images), (n,), generator=generator).to(images.device)]
+        batch = images[torch.randint(len(images), (n,), generator=rng).to(images.device)]
         if hflip:
-            flip = (torch.rand(n, generator=generator) < 0.5).to(images.device)
+            flip = (torch.rand(n, generator=rng) < 0.5).to(images.device)
             batch = torch.where(flip[:, None, None, None], batch.flip(-1), batch)
         return batch
 

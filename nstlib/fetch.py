@@ -20,9 +20,7 @@ With no internet, download the zip elsewhere and install it from the file::
 from __future__ import annotations
 
 import argparse
-import hashlib
 import http.client
-import os
 import shutil
 import stat
 import tempfile
@@ -35,6 +33,8 @@ from typing import NamedTuple
 from tqdm.auto import tqdm
 
 from nstlib.errors import NstlibError
+from nstlib.plumbing.atomic import atomic_write, sha256_of
+from nstlib.plumbing.paths import datasets_dir
 
 BASE_URL = "http://efrosgans.eecs.berkeley.edu/cyclegan/datasets"
 CHUNK = 1 << 20
@@ -118,18 +118,7 @@ def _info(name: str) -> DatasetInfo:
 
 def default_root() -> Path:
     """``datasets/cyclegan/`` in the repository (git-ignored)."""
-    from nstlib.data import datasets_dir
-
     return datasets_dir() / "cyclegan"
-
-
-def sha256_of(path: str | Path) -> str:
-    """The SHA-256 of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for chunk in iter(lambda: file.read(CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _download(url: str, destination: Path, expected_bytes: int, progress: bool) -> None:
@@ -163,12 +152,13 @@ def _download(url: str, destination: Path, expected_bytes: int, progress: bool) 
         raise NstlibError(f"The download of {url} was interrupted ({exc}); run it again.") from exc
 
 
-def _verify(path: Path, expected_sha256: str, *, downloaded: bool) -> None:
+def _verify(path: Path, expected_sha256: str, *, source: str, downloaded: bool) -> None:
+    """Raise unless ``path`` has the expected SHA-256; ``source`` names the file in the error."""
     actual = sha256_of(path)
     if actual != expected_sha256:
         deleted = " The download is deleted." if downloaded else ""
         raise NstlibError(
-            f"{path.name} has SHA-256 {actual}, expected {expected_sha256}: the file is corrupt, "
+            f"{source} has SHA-256 {actual}, expected {expected_sha256}: the file is corrupt, "
             f"incomplete or not the official one.{deleted} Try again; if the server has "
             "re-published the zip and you trust it, pass sha256=<its hash>."
         )
@@ -233,7 +223,8 @@ def fetch_dataset(
         progress: show a tqdm progress bar while downloading.
 
     Returns:
-        ``root/name``. If it already exists, nothing is downloaded.
+        ``root/name``. If it already exists, nothing is downloaded. A downloaded zip is kept
+        (as ``root/name.zip``) only while it is unpacked.
     """
     info = _info(name)
     root = Path(root) if root is not None else default_root()
@@ -249,18 +240,21 @@ def fetch_dataset(
         zip_path = Path(zip_path)
         if not zip_path.is_file():
             raise NstlibError(f"zip_path {zip_path} is not a file.")
-        _verify(zip_path, expected, downloaded=False)
+        _verify(zip_path, expected, source=str(zip_path), downloaded=False)
         archive = zip_path
     else:
-        handle, temporary = tempfile.mkstemp(prefix=f"{name}-", suffix=".zip.part", dir=root)
-        os.close(handle)
-        archive = Path(temporary)
-        try:
-            _download(url or dataset_url(name), archive, info.size_bytes, progress)
-            _verify(archive, expected, downloaded=True)
-        except BaseException:  # a failed, rejected or interrupted download leaves nothing behind
-            archive.unlink(missing_ok=True)
-            raise
+        # The zip lands under a temporary name in root and takes its final name only once it is
+        # complete and verified: a failed, rejected or interrupted download leaves nothing behind.
+        source = url or dataset_url(name)
+        archive = root / f"{name}.zip"
+        if archive.exists():  # never overwrite (and then delete) a zip the user put there
+            raise NstlibError(
+                f"{archive} already exists. Install it with fetch_dataset({name!r}, "
+                f"{str(root)!r}, zip_path={str(archive)!r}), or delete it to download again."
+            )
+        with atomic_write(archive) as partial:
+            _download(source, partial, info.size_bytes, progress)
+            _verify(partial, expected, source=f"The download of {source}", downloaded=True)
 
     # Unpack beside the final folder, then move it into place, so an interrupted run never leaves
     # a half-filled root/name that the "already exists" check above would trust.

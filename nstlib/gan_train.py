@@ -26,6 +26,7 @@ from tqdm.auto import tqdm
 
 from nstlib.errors import NstlibError
 from nstlib.gan_losses import LossKind, discriminator_loss, generator_loss, real_score
+from nstlib.runtime import set_requires_grad
 
 
 @dataclass(frozen=True)
@@ -62,12 +63,6 @@ class GANHistory:
     def d_gap(self) -> torch.Tensor:
         """``d_real - d_fake`` per step: near 1 means D dominates, near 0 that it cannot tell."""
         return self.d_real - self.d_fake
-
-
-def _set_requires_grad(model: nn.Module, flag: bool) -> None:
-    # Freezing D during G's update saves computing gradients we would throw away.
-    for p in model.parameters():
-        p.requires_grad_(flag)
 
 
 def r1_penalty(real_raw: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
@@ -117,7 +112,7 @@ def train_gan(
             start and the end).
         fixed_z: ``[N, z_dim]`` noise for the snapshots; default 64 vectors drawn from ``rng``.
         rng: a CPU ``torch.Generator`` for the noise. Seed it, the global RNG (model init) and
-            ``sample_real``'s generator to make a run repeatable.
+            ``sample_real``'s own ``rng`` to make a run repeatable.
         progress: show a ``tqdm.auto`` bar.
 
     Returns:
@@ -156,7 +151,7 @@ def train_gan(
     generator.train()
     discriminator.train()
     for step in tqdm(range(steps), desc=f"GAN ({loss})", disable=not progress):
-        _set_requires_grad(discriminator, True)
+        set_requires_grad(discriminator, True)
         for _ in range(d_steps):
             real = sample_real(batch_size).to(device).requires_grad_(r1_gamma > 0)
             with torch.no_grad():
@@ -168,7 +163,7 @@ def train_gan(
             (d_loss + penalty).backward()
             opt_d.step()
 
-        _set_requires_grad(discriminator, False)
+        set_requires_grad(discriminator, False)  # G's update needs no gradients for D's weights
         g_loss = generator_loss(discriminator(generator(noise())), loss)
         opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
@@ -184,6 +179,6 @@ def train_gan(
         )
         if (snapshot_every and (step + 1) % snapshot_every == 0) or step + 1 == steps:
             snapshots.append(snapshot(step + 1))
-    _set_requires_grad(discriminator, True)
+    set_requires_grad(discriminator, True)
     d_loss_hist, g_loss_hist, d_real, d_fake = records.cpu()
     return GANHistory(d_loss_hist, g_loss_hist, d_real, d_fake, snapshots)

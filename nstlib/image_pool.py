@@ -38,7 +38,7 @@ class ImagePool:
             raise NstlibError(f"pool_size must be ≥ 0 (0 disables the pool); got {pool_size}.")
         self.pool_size = pool_size
         self.images: list[torch.Tensor] = []  # each [C, H, W], detached
-        self.generator = torch.Generator().manual_seed(seed)
+        self.rng = torch.Generator().manual_seed(seed)
 
     def __len__(self) -> int:
         return len(self.images)
@@ -59,8 +59,8 @@ class ImagePool:
             if len(self.images) < self.pool_size:
                 self.images.append(image.clone())
                 returned.append(image)
-            elif torch.rand((), generator=self.generator) > 0.5:
-                slot = int(torch.randint(self.pool_size, (), generator=self.generator))
+            elif torch.rand((), generator=self.rng) > 0.5:
+                slot = int(torch.randint(self.pool_size, (), generator=self.rng))
                 returned.append(self.images[slot])
                 self.images[slot] = image.clone()
             else:
@@ -68,11 +68,11 @@ class ImagePool:
         return torch.stack(returned)
 
     def state_dict(self) -> dict:
-        """Pool contents and generator state as tensors and ints (``weights_only``-loadable)."""
+        """Pool contents and random state as tensors and ints (``weights_only``-loadable)."""
         return {
             "pool_size": self.pool_size,
             "images": list(self.images),
-            "generator": self.generator.get_state(),
+            "rng": self.rng.get_state(),
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -83,4 +83,4 @@ class ImagePool:
                 "build the pool with the saved size."
             )
         self.images = list(state["images"])
-        self.generator.set_state(state["generator"])
+        self.rng.set_state(state["rng"])

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 from PIL import Image, UnidentifiedImageError
@@ -20,6 +21,9 @@ from torchvision.transforms.v2 import functional as TF
 from torchvision.transforms.v2.functional import to_pil_image
 
 from nstlib.errors import NstlibError
+
+if TYPE_CHECKING:  # the hint only: a caller that has a figure has already imported matplotlib
+    from matplotlib.figure import Figure
 
 # 4096² ≈ 16.8 Mpx, more than a phone photo (12 Mpx is typical). A larger file is loaded only when a
 # size is asked for, shrunk while decoding, so the full-size image never becomes a float tensor.
@@ -167,11 +171,19 @@ def pad_to_multiple(image: torch.Tensor, multiple: int) -> torch.Tensor:
     Reflection adds no black border for a network to react to; crop the result back with
     ``out[..., :H, :W]`` to remove exactly the added pixels.
     """
+    if multiple < 1:
+        raise NstlibError(f"multiple must be a positive number of pixels; got {multiple}.")
     h, w = image.shape[-2:]
-    return torch.nn.functional.pad(image, (0, -w % multiple, 0, -h % multiple), mode="reflect")
+    pad_h, pad_w = -h % multiple, -w % multiple
+    if pad_h >= h or pad_w >= w:  # a reflection can only mirror pixels that exist
+        raise NstlibError(
+            f"The image is {h}×{w} pixels, too small to reflect-pad to a multiple of {multiple}; "
+            f"use an image at least {multiple} pixels on each side."
+        )
+    return torch.nn.functional.pad(image, (0, pad_w, 0, pad_h), mode="reflect")
 
 
-def figure_png(fig) -> bytes:
+def figure_png(fig: Figure) -> bytes:
     """PNG file bytes of a matplotlib figure (for ``widgets.Image``), at the figure's own dpi."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")

@@ -24,10 +24,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-import torch
 from PIL import Image, ImageDraw, ImageFilter
 
 from nstlib.errors import NstlibError
+from nstlib.plumbing.paths import datasets_dir
 
 DEFAULT_SIZE = 512
 
@@ -278,12 +278,6 @@ def paint(name: str, size: int = DEFAULT_SIZE, seed: int = 0) -> Image.Image:
     return _PAINTERS[name](np.random.default_rng(seed), size)
 
 
-def make_style(name: str, size: int = DEFAULT_SIZE, seed: int = 0) -> torch.Tensor:
-    """Paint style ``name`` as a ``[1, 3, size, size]`` float tensor in ``[0, 1]``."""
-    rgb = np.asarray(paint(name, size, seed), dtype=np.float32) / 255
-    return torch.from_numpy(rgb).permute(2, 0, 1).unsqueeze(0).contiguous()
-
-
 def write_styles(folder: str | Path, size: int = DEFAULT_SIZE, seed: int = 0) -> list[Path]:
     """Write every style as ``folder/<name>.png`` and return the paths."""
     folder = Path(folder)
@@ -299,8 +293,6 @@ def write_styles(folder: str | Path, size: int = DEFAULT_SIZE, seed: int = 0) ->
 
 def main() -> None:
     """Regenerate ``datasets/styles/*.png`` (``python -m nstlib.painterly``)."""
-    from nstlib.data import datasets_dir
-
     folder = datasets_dir() / "styles"
     folder.mkdir(exist_ok=True)
     for path in write_styles(folder):

@@ -15,17 +15,15 @@ photo, by default resized to 256 px on its longer side to keep CPU time under a 
 
 from __future__ import annotations
 
-import importlib.util
-import time
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
 from nstlib.cyclegan import ResnetGenerator
-from nstlib.data import resolve_image
 from nstlib.errors import NstlibError
-from nstlib.images import check_image, save_image, to_signed, to_unit
+from nstlib.images import check_image, check_unit_range, pad_to_multiple, to_signed, to_unit
+from nstlib.plumbing.paths import package_file
+from nstlib.plumbing.weights import load_strict, read_weights
 from nstlib.runtime import resolve_device
 
 VINTAGE_CHECKPOINT = "resources/G_A2B_epoch33.pth"  # inside the vintagify package
@@ -65,19 +63,7 @@ def vintagify_key_map(n_blocks: int = 9) -> dict[str, str]:
 
 def vintage_checkpoint_path() -> Path:
     """Where the installed vintagify package keeps its generator weights (nothing is imported)."""
-    spec = importlib.util.find_spec("vintagify")
-    if spec is None or not spec.submodule_search_locations:
-        raise NstlibError(
-            "The pretrained vintage generator comes with the 'vintagify' package, which is not "
-            "installed. Install the offline assets with: pip install 'nstlib[assets]'"
-        )
-    path = Path(next(iter(spec.submodule_search_locations))) / VINTAGE_CHECKPOINT
-    if not path.is_file():
-        raise NstlibError(
-            f"vintagify is installed but {path} is missing; reinstall it with "
-            "pip install --force-reinstall vintagify==0.1.2"
-        )
-    return path
+    return package_file("vintagify", VINTAGE_CHECKPOINT, install="pip install 'nstlib[assets]'")
 
 
 def load_vintage_generator(
@@ -94,27 +80,10 @@ def load_vintage_generator(
     place, or a :class:`NstlibError` names the file and what does not match.
     """
     path = Path(checkpoint) if checkpoint is not None else vintage_checkpoint_path()
-    if not path.is_file():
-        raise NstlibError(f"Checkpoint not found: {path}.")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # not a torch file, truncated, or a pickle of arbitrary objects
-        raise NstlibError(f"{path} is not a PyTorch state dict: {exc}") from exc
-    if not isinstance(state, dict):
-        raise NstlibError(f"{path} holds a {type(state).__name__}, not a state dict of tensors.")
+    what = "a vintagify CycleGAN generator (9 blocks, ngf 64, affine norms)"
+    state = read_weights(path, what)
     generator = ResnetGenerator(ngf=64, n_blocks=9, affine=True)
-    renamed = _rename(state, vintagify_key_map(n_blocks=9))
-    own = generator.state_dict()
-    missing = sorted(own.keys() - renamed.keys())
-    unexpected = sorted(renamed.keys() - own.keys())
-    shapes = [k for k in own.keys() & renamed.keys() if own[k].shape != renamed[k].shape]
-    if missing or unexpected or shapes:
-        raise NstlibError(
-            f"{path} is not a vintagify CycleGAN generator (9 blocks, ngf 64, affine norms): "
-            f"{len(missing)} missing tensors (e.g. {missing[:2]}), {len(unexpected)} unexpected "
-            f"(e.g. {unexpected[:2]}), {len(shapes)} of another shape (e.g. {shapes[:2]})."
-        )
-    generator.load_state_dict(renamed, strict=True)
+    load_strict(generator, _rename(state, vintagify_key_map(n_blocks=9)), path, what)
     return generator.to(resolve_device(device)).eval()
 
 
@@ -137,50 +106,11 @@ def translate(generator: torch.nn.Module, image: torch.Tensor) -> torch.Tensor:
     is on the CPU.
     """
     check_image(image, "image")
-    lo, hi = image.min().item(), image.max().item()
-    if lo < -1e-3 or hi > 1 + 1e-3:
-        raise NstlibError(
-            f"translate expects an image in [0, 1] (as load_image returns); "
-            f"got [{lo:.3f}, {hi:.3f}]."
-        )
+    check_unit_range(image, "image")
     h, w = image.shape[-2:]
-    pad_h, pad_w = -h % 4, -w % 4
     if min(h, w) < 8:
         raise NstlibError(f"image is {h}×{w}; use at least 8×8 pixels.")
     device = next(generator.parameters()).device
     with torch.inference_mode():
-        x = F.pad(to_signed(image.to(device)), (0, pad_w, 0, pad_h), mode="reflect")
-        y = generator(x)[..., :h, :w]
+        y = generator(pad_to_multiple(to_signed(image.to(device)), 4))[..., :h, :w]
     return to_unit(y).cpu()
-
-
-def translate_file(
-    photo: str | Path,
-    out: str | Path,
-    size: int | None = 256,
-    device: torch.device | str | None = None,
-) -> dict:
-    """Translate a photo file to a vintage-looking PNG/JPEG with the pretrained generator.
-
-    Args:
-        photo: an image file or a bundled photo name such as ``"chelsea"`` (see
-            :func:`nstlib.data.resolve_image`).
-        size: the longer side to resize to, in pixels; ``None`` keeps the photo's size.
-        out: where to write the result (its folder must exist).
-        device: where to run the generator (default: :func:`nstlib.runtime.device`).
-
-    Returns ``{"input_size": (H, W), "device": str, "output": Path, "seconds": float}``: the size
-    of the image the generator ran on, where it ran, the written file, and the time the translation
-    itself took.
-    """
-    generator = load_vintage_generator(device)
-    image = resolve_image(photo, size)
-    start = time.perf_counter()
-    result = translate(generator, image)
-    seconds = time.perf_counter() - start
-    return {
-        "input_size": tuple(image.shape[-2:]),
-        "device": str(next(generator.parameters()).device),
-        "output": save_image(result, out),
-        "seconds": seconds,
-    }

@@ -1,6 +1,7 @@
 """The 2-D ring of Gaussians: the smallest data set on which a GAN visibly succeeds or collapses.
 
-Real samples come from ``n_modes`` tight Gaussians evenly spaced on a circle. A tiny MLP generator
+Real samples come from a :class:`Ring`: ``n_modes`` tight Gaussians evenly spaced on a circle. A tiny
+MLP generator
 maps noise to points in the plane and a tiny MLP discriminator scores points. Because we know the
 true modes, we can *count* what the generator learned (:func:`mode_coverage`): a healthy GAN puts
 samples on all eight modes, a collapsed one piles them onto one or two and hops between them.
@@ -22,32 +23,46 @@ from torch import nn
 from nstlib.errors import NstlibError
 
 
-def ring_modes(n_modes: int = 8, radius: float = 2.0) -> torch.Tensor:
-    """The ``[n_modes, 2]`` centres, evenly spaced on a circle of ``radius``, the first at (radius, 0)."""
-    if n_modes < 1:
-        raise NstlibError(f"n_modes must be at least 1; got {n_modes}.")
-    angles = torch.arange(n_modes, dtype=torch.float32) * (2 * math.pi / n_modes)
-    return radius * torch.stack([angles.cos(), angles.sin()], dim=1)
+@dataclass(frozen=True)
+class Ring:
+    """The data set's shape: ``n_modes`` Gaussians of ``std`` evenly spaced on a circle of ``radius``.
+
+    One value describes the whole data set, so the sampler, the coverage count and the demo that
+    draws the mode markers can never disagree about it. :data:`RING` is the course's ring.
+    """
+
+    n_modes: int = 8
+    radius: float = 2.0
+    std: float = 0.05
+
+    def __post_init__(self) -> None:
+        if self.n_modes < 1 or self.radius <= 0 or self.std <= 0:
+            raise NstlibError(
+                "Ring needs n_modes >= 1, radius > 0 and std > 0; got "
+                f"n_modes={self.n_modes}, radius={self.radius}, std={self.std}."
+            )
 
 
-def sample_ring(
-    n: int,
-    n_modes: int = 8,
-    radius: float = 2.0,
-    std: float = 0.05,
-    generator: torch.Generator | None = None,
-) -> torch.Tensor:
+RING = Ring()
+
+
+def ring_modes(ring: Ring = RING) -> torch.Tensor:
+    """The ``[n_modes, 2]`` mode centres on the circle, the first at ``(radius, 0)``."""
+    angles = torch.arange(ring.n_modes, dtype=torch.float32) * (2 * math.pi / ring.n_modes)
+    return ring.radius * torch.stack([angles.cos(), angles.sin()], dim=1)
+
+
+def sample_ring(n: int, ring: Ring = RING, *, rng: torch.Generator | None = None) -> torch.Tensor:
     """``n`` real samples ``[n, 2]``: a uniformly chosen mode centre plus Gaussian noise of ``std``.
 
-    ``generator`` (a CPU ``torch.Generator``) makes the draw repeatable.
+    ``rng`` (a seeded CPU ``torch.Generator``) makes the draw repeatable; ``None`` uses torch's
+    global random state.
     """
     if n < 1:
         raise NstlibError(f"n must be a positive number of samples; got {n}.")
-    if std <= 0:
-        raise NstlibError(f"std must be positive; got {std}.")
-    which = torch.randint(n_modes, (n,), generator=generator)
-    noise = torch.randn(n, 2, generator=generator) * std
-    return ring_modes(n_modes, radius)[which] + noise
+    which = torch.randint(ring.n_modes, (n,), generator=rng)
+    noise = torch.randn(n, 2, generator=rng) * ring.std
+    return ring_modes(ring)[which] + noise
 
 
 class RingGenerator(nn.Module):
@@ -121,13 +136,7 @@ class ModeCoverage:
 
 
 def mode_coverage(
-    samples: torch.Tensor,
-    n_modes: int = 8,
-    radius: float = 2.0,
-    std: float = 0.05,
-    *,
-    k: float = 3.0,
-    min_share: float = 0.25,
+    samples: torch.Tensor, ring: Ring = RING, *, k: float = 3.0, min_share: float = 0.25
 ) -> ModeCoverage:
     """Count the modes a generator covers, from its ``[N, 2]`` samples.
 
@@ -141,14 +150,14 @@ def mode_coverage(
         shape = list(samples.shape) if isinstance(samples, torch.Tensor) else type(samples).__name__
         raise NstlibError(f"samples must be an [N, 2] tensor of points; got {shape}.")
     samples = samples.detach().float().cpu()
-    distances = torch.cdist(samples, ring_modes(n_modes, radius))  # [N, n_modes]
+    distances = torch.cdist(samples, ring_modes(ring))  # [N, n_modes]
     nearest_distance, nearest = distances.min(dim=1)
-    good = nearest_distance <= k * std
-    counts = torch.bincount(nearest[good], minlength=n_modes)
-    covered = int((counts >= min_share * len(samples) / n_modes).sum())
+    good = nearest_distance <= k * ring.std
+    counts = torch.bincount(nearest[good], minlength=ring.n_modes)
+    covered = int((counts >= min_share * len(samples) / ring.n_modes).sum())
     return ModeCoverage(
         modes_covered=covered,
-        n_modes=n_modes,
+        n_modes=ring.n_modes,
         high_quality=float(good.float().mean()),
         counts=tuple(int(c) for c in counts),
     )

@@ -28,33 +28,34 @@ identical; the inputs' preprocessing (Caffe BGR vs. torchvision) differs too and
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import torch
 
 from nstlib.errors import NstlibError
 
-GRAM_NORMALIZATIONS = ("none", "hw", "chw", "bchw")
+GRAM_NORMALISATIONS = ("none", "hw", "chw", "bchw")
 CONVENTIONS = ("paper", "d2l", "pytorch", "tf", "nstlib")
 
 
-def gram_matrix(features: torch.Tensor, normalize: str = "chw") -> torch.Tensor:
+def gram_matrix(features: torch.Tensor, normalise: str = "chw") -> torch.Tensor:
     """Channel correlations of ``[B, C, H, W]`` features → ``[B, C, C]`` (one Gram per image).
 
-    ``normalize`` names what the raw sum ``Σ_ij T[n,i,j]·T[n',i,j]`` is divided by:
+    ``normalise`` names what the raw sum ``Σ_ij T[n,i,j]·T[n',i,j]`` is divided by:
     ``"none"`` (the article and the paper), ``"hw"`` (TF tutorial), ``"chw"`` (d2l, the default
     here) or ``"bchw"`` (PyTorch tutorial, which also divides by the batch size).
     """
     if not isinstance(features, torch.Tensor) or features.dim() != 4:
         shape = list(features.shape) if isinstance(features, torch.Tensor) else type(features)
         raise NstlibError(f"gram_matrix expects features of shape [B, C, H, W]; got {shape}.")
-    if normalize not in GRAM_NORMALIZATIONS:
+    if normalise not in GRAM_NORMALISATIONS:
         raise NstlibError(
-            f"normalize={normalize!r} is not one of {', '.join(GRAM_NORMALIZATIONS)}."
+            f"normalise={normalise!r} is not one of {', '.join(GRAM_NORMALISATIONS)}."
         )
     b, c, h, w = features.shape
     flat = features.reshape(b, c, h * w)
     gram = flat @ flat.transpose(1, 2)
-    divisor = {"none": 1, "hw": h * w, "chw": c * h * w, "bchw": b * c * h * w}[normalize]
+    divisor = {"none": 1, "hw": h * w, "chw": c * h * w, "bchw": b * c * h * w}[normalise]
     return gram / divisor
 
 
@@ -75,7 +76,7 @@ def style_loss(
     target_grams: Mapping[str, torch.Tensor],
     layer_weights: Mapping[str, float] | None = None,
 ) -> torch.Tensor:
-    """``Σ_l w_l · mean((G_l − A_l)²)``, with Grams from :func:`gram_matrix` (``normalize="chw"``).
+    """``Σ_l w_l · mean((G_l − A_l)²)``, with Grams from :func:`gram_matrix` (``normalise="chw"``).
 
     Args:
         features: ``{layer: [B, C, H, W]}`` of the image being optimised.
@@ -104,6 +105,41 @@ def total_variation_loss(image: torch.Tensor) -> torch.Tensor:
     down = (image[:, :, 1:, :] - image[:, :, :-1, :]).abs().mean()
     right = (image[:, :, :, 1:] - image[:, :, :, :-1]).abs().mean()
     return 0.5 * (down + right)
+
+
+LOSS_TERMS = ("total", "content", "style", "tv")
+
+
+@dataclass(frozen=True)
+class LossTerms:
+    """The weighted terms of a perceptual loss, each a scalar tensor (with its graph).
+
+    Gatys' optimisation, AdaIN's and the training of a feed-forward network all minimise
+    ``content + style + tv``; :attr:`total` is that sum, the number the optimiser sees.
+    """
+
+    content: torch.Tensor
+    style: torch.Tensor
+    tv: torch.Tensor
+
+    @property
+    def total(self) -> torch.Tensor:
+        """``content + style + tv``, the loss to call ``backward()`` on."""
+        return self.content + self.style + self.tv
+
+    def as_floats(self) -> dict[str, float]:
+        """``{"total", "content", "style", "tv"}`` as Python floats, for printing and plotting."""
+        return {name: getattr(self, name).item() for name in LOSS_TERMS}
+
+    def record(self, history: dict[str, list[float]]) -> None:
+        """Append each term's value to ``history[name]`` (see :func:`loss_history`)."""
+        for name, value in self.as_floats().items():
+            history[name].append(value)
+
+
+def loss_history() -> dict[str, list[float]]:
+    """An empty ``{"total", "content", "style", "tv"}`` → list history for :meth:`LossTerms.record`."""
+    return {name: [] for name in LOSS_TERMS}
 
 
 def loss_coefficient(

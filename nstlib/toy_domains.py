@@ -15,7 +15,7 @@ code's issue #1549); these take minutes on a CPU at 32 px. Each image shows one 
   are known to be bad at changing (Zhu et al. 2017, limitations).
 
 Both domains draw the same random numbers in the same order, so ``sample_domain(pair, "A", n,
-generator=g0)`` and ``sample_domain(pair, "B", n, generator=g1)`` with equally seeded ``g0`` and ``g1``
+rng=g0)`` and ``sample_domain(pair, "B", n, rng=g1)`` with equally seeded ``g0`` and ``g1``
 show the *same* objects: a ground-truth pairing that training never sees but evaluation may use.
 
 :func:`domain_score` is a hand-written measurement, not a network, so it cannot be fooled the way a
@@ -39,6 +39,7 @@ from typing import NamedTuple
 import torch
 import torch.nn.functional as F
 
+from nstlib.colour import chromaticity, luminance
 from nstlib.errors import NstlibError
 from nstlib.images import check_image, check_same_shape, to_signed, to_unit
 
@@ -51,7 +52,6 @@ DOMAINS = ("A", "B")
 SUPERSAMPLE = 4  # render at 4× and average, so edges are anti-aliased like a photo's
 DARK_SHADE = 0.25  # brightness of the dark stripes relative to the object's colour
 OBJECT_DISTANCE = 0.2  # RGB distance (in [0, 1] units) from the background that counts as object
-_LUMA = torch.tensor([0.299, 0.587, 0.114])
 
 
 def _check_pair(pair: str) -> None:
@@ -70,7 +70,7 @@ def sample_domain(
     domain: str,
     n: int,
     size: int = 32,
-    generator: torch.Generator | None = None,
+    rng: torch.Generator | None = None,
 ) -> torch.Tensor:
     """Draw ``n`` images of one domain as ``[n, 3, size, size]`` float in ``[-1, 1]``.
 
@@ -79,8 +79,8 @@ def sample_domain(
         domain: ``"A"`` or ``"B"``.
         n: number of images.
         size: height and width in pixels (at least 16).
-        generator: a seeded ``torch.Generator`` for repeatable draws; ``None`` uses torch's global
-            generator. Position, size, colour, background, rotation and stripes are random.
+        rng: a seeded ``torch.Generator`` for repeatable draws; ``None`` uses torch's global
+            random generator. Position, size, colour, background, rotation and stripes are random.
     """
     _check_pair(pair)
     if domain not in DOMAINS:
@@ -91,7 +91,7 @@ def sample_domain(
         raise NstlibError(f"size={size} is too small for the toy domains; use at least 16.")
 
     def uniform(low: float, high: float) -> torch.Tensor:
-        return low + (high - low) * torch.rand(n, generator=generator)
+        return low + (high - low) * torch.rand(n, generator=rng)
 
     # Every quantity is drawn for both domains, in this order, so equal seeds give paired content.
     radius = uniform(0.15, 0.25) * size  # of the disc of equal area
@@ -169,7 +169,7 @@ def _ramp(value: torch.Tensor, low: float, high: float) -> torch.Tensor:
 def _texture_statistic(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Coefficient of variation of luminance inside the object, and the interior pixel count."""
     inside = _interior(object_mask(images)).float()
-    luma = torch.einsum("nchw,c->nhw", to_unit(images), _LUMA.to(images))
+    luma = luminance(to_unit(images)).squeeze(1)
     count = inside.sum(dim=(1, 2))
     mean = (luma * inside).sum(dim=(1, 2)) / count.clamp(min=1)
     var = (((luma - mean[:, None, None]) ** 2) * inside).sum(dim=(1, 2)) / count.clamp(min=1)
@@ -245,11 +245,10 @@ def content_change(source: torch.Tensor, translated: torch.Tensor) -> ContentCha
     masks = object_mask(source), object_mask(translated)
     union = (masks[0] | masks[1]).sum(dim=(1, 2)).clamp(min=1)
     iou = (masks[0] & masks[1]).sum(dim=(1, 2)) / union
-
-    def chromaticity(images: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        inside = _interior(mask).unsqueeze(1).float()
-        mean_rgb = (to_unit(images) * inside).sum(dim=(2, 3)) / inside.sum(dim=(2, 3)).clamp(min=1)
-        return mean_rgb / mean_rgb.sum(dim=1, keepdim=True).clamp(min=1e-6)
-
-    shift = (chromaticity(source, masks[0]) - chromaticity(translated, masks[1])).abs().sum(1) / 2
+    # The objects' interiors only: the anti-aliased rim mixes in the background's colour.
+    colours = [
+        chromaticity(to_unit(images), _interior(mask).float())
+        for images, mask in ((source, masks[0]), (translated, masks[1]))
+    ]
+    shift = (colours[0] - colours[1]).abs().sum(1) / 2
     return ContentChange(mask_iou=iou, colour_shift=shift)

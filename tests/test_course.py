@@ -1,7 +1,7 @@
+import course
 import nbformat
 import pytest
-
-from nstlib.course import (
+from course import (
     CPU_LABEL,
     GPU_LABEL,
     README,
@@ -15,6 +15,7 @@ from nstlib.course import (
     student_copy,
     sync_readme_budgets,
 )
+
 from nstlib.errors import NstlibError
 from nstlib.exercises import CheckResult, Mismatch, expect_close, run_check
 
@@ -106,7 +107,7 @@ def _lesson_with_header(text: str) -> nbformat.NotebookNode:
 
 
 HEADER = (
-    "**Time budget** (measured with `python -m nstlib course execute 07`, `student` profile):\n"
+    "**Time budget** (measured with `python lessons/course.py execute 07`, `student` profile):\n"
     "CPU (2 cores): not measured yet. GPU: not measured yet."
 )
 
@@ -136,8 +137,6 @@ def test_record_budget_without_a_header_is_a_clear_error():
 
 
 def test_budget_label_counts_only_a_2_core_cpu_or_a_gpu(monkeypatch):
-    import nstlib.course as course
-
     monkeypatch.setenv("NSTLIB_DEVICE", "cpu")
     monkeypatch.setattr(course.os, "cpu_count", lambda: 2)
     assert budget_label() == CPU_LABEL
@@ -153,3 +152,8 @@ def test_readme_table_matches_every_lesson_header(tmp_path):
     assert copy.read_text(encoding="utf-8") == README.read_text(encoding="utf-8")
     for path in lesson_paths():
         assert f"| `{path.name}` |" in copy.read_text(encoding="utf-8"), path.name
+
+
+def test_command_line_names_an_unknown_lesson_without_a_traceback(capsys):
+    assert course.main(["execute", "no-such-lesson"]) == 2
+    assert "no-such-lesson" in capsys.readouterr().err

@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from nstlib.cyclegan import ResnetGenerator, init_weights
+from nstlib.cyclegan_checkpoint import load_checkpoint, resume, save_checkpoint
 from nstlib.cyclegan_train import CycleGANConfig, CycleGANTrainer, lr_factor, train
 from nstlib.errors import NstlibError
 from nstlib.toy_domains import content_change, domain_score, object_mask, sample_domain
@@ -135,14 +136,14 @@ def test_resume_reproduces_the_next_step_exactly(tmp_path):
         trainer.step(sample(2), sample(2))
         if i == 1:
             trainer.end_epoch()  # into the decay phase: the scheduler state matters too
-    path = trainer.save(tmp_path / "ckpt.pt")
+    path = save_checkpoint(trainer, tmp_path / "ckpt.pt")
     expected = trainer.step(sample(2), sample(2))
     expected_params = [p.detach().clone() for n in models_of(trainer) for p in n.parameters()]
     expected_pool = [x.clone() for x in trainer.pool_B.images]
 
     fresh = CycleGANTrainer(*tiny_nets(4), config)  # other weights, empty pools, fresh RNGs
     torch.manual_seed(123)
-    fresh.load(path)
+    load_checkpoint(fresh, path)
     assert (fresh.step_count, fresh.epoch, fresh.lr) == (4, 1, trainer.opt_G.param_groups[0]["lr"])
     got = fresh.step(sample(2), sample(2))
 
@@ -160,29 +161,33 @@ def test_checkpoint_loads_with_weights_only_and_resume_adopts_its_config(tmp_pat
     config = CycleGANConfig(lr=1e-3, pool_size=2, lambda_identity=0.0)
     trainer = CycleGANTrainer(*tiny_nets(0), config)
     trainer.step(sample(1), sample(1))
-    path = trainer.save(tmp_path / "c.pt")
+    path = save_checkpoint(trainer, tmp_path / "c.pt")
     state = torch.load(path, weights_only=True)
     assert state["step_count"] == 1
 
     with pytest.raises(NstlibError, match=r"lr: saved 0.001, here 0.0002.*resume"):
-        CycleGANTrainer(*tiny_nets(1)).load(path)
-    resumed = CycleGANTrainer.resume(path, *tiny_nets(1))
+        load_checkpoint(CycleGANTrainer(*tiny_nets(1)), path)
+    resumed = resume(path, *tiny_nets(1))
     assert resumed.config == config and resumed.step_count == 1 and len(resumed.pool_A) == 1
 
 
 def test_checkpoint_of_another_architecture_is_a_clear_error(tmp_path):
-    path = CycleGANTrainer(*tiny_nets(0, n_blocks=1)).save(tmp_path / "one_block.pt")
+    path = save_checkpoint(CycleGANTrainer(*tiny_nets(0, n_blocks=1)), tmp_path / "one_block.pt")
     other = CycleGANTrainer(*tiny_nets(0, n_blocks=2))
-    with pytest.raises(NstlibError, match=r"one_block\.pt.*G_AB.*missing: blocks\.1\."):
-        other.load(path)
+    with pytest.raises(NstlibError, match=r"one_block\.pt does not hold a G_AB.*blocks\.1\."):
+        load_checkpoint(other, path)
 
     (tmp_path / "junk.pt").write_text("not a checkpoint")
-    with pytest.raises(NstlibError, match="junk.pt"):
-        other.load(tmp_path / "junk.pt")
+    with pytest.raises(NstlibError, match="junk.pt could not be read"):
+        load_checkpoint(other, tmp_path / "junk.pt")
+    torch.save({"models": {}}, tmp_path / "foreign.pt")
+    with pytest.raises(NstlibError, match="foreign.pt is not a CycleGAN checkpoint.*config, rng"):
+        load_checkpoint(other, tmp_path / "foreign.pt")
     with pytest.raises(NstlibError, match="not found"):
-        other.load(tmp_path / "missing.pt")
+        load_checkpoint(other, tmp_path / "missing.pt")
     with pytest.raises(NstlibError, match="does not exist"):
-        other.save(tmp_path / "no" / "such" / "folder.pt")
+        save_checkpoint(other, tmp_path / "no" / "such" / "folder.pt")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["foreign.pt", "junk.pt", "one_block.pt"]
 
 
 def test_bad_gan_mode_is_a_clear_error():
@@ -246,14 +251,14 @@ def test_short_run_on_the_texture_pair_learns_both_directions():
     g_A, g_B = torch.Generator().manual_seed(1), torch.Generator().manual_seed(2)
     train(
         trainer,
-        lambda n: sample_domain("texture", "A", n, generator=g_A),
-        lambda n: sample_domain("texture", "B", n, generator=g_B),
+        lambda n: sample_domain("texture", "A", n, rng=g_A),
+        lambda n: sample_domain("texture", "B", n, rng=g_B),
         steps=150,
         batch_size=2,
         progress=False,
     )
-    test_A = sample_domain("texture", "A", 32, generator=torch.Generator().manual_seed(99))
-    test_B = sample_domain("texture", "B", 32, generator=torch.Generator().manual_seed(99))
+    test_A = sample_domain("texture", "A", 32, rng=torch.Generator().manual_seed(99))
+    test_B = sample_domain("texture", "B", 32, rng=torch.Generator().manual_seed(99))
     with torch.no_grad():
         fake_B, fake_A = trainer.G_AB(test_A), trainer.G_BA(test_B)
     assert domain_score(test_A, "texture").mean() < 0.05

@@ -3,7 +3,7 @@ import pytest
 import torch
 from PIL import Image
 
-from nstlib.data import PHOTOS, STYLES, datasets_dir, photo, resolve_image, style
+from nstlib.data import PHOTOS, STYLES, photo, resolve_image, style
 from nstlib.errors import NstlibError
 
 
@@ -53,9 +53,3 @@ def test_unknown_names_list_the_choices():
         photo("swirl")
     with pytest.raises(NstlibError, match="gravel"):
         style("chelsea")
-
-
-def test_datasets_dir_is_the_repository_folder():
-    folder = datasets_dir()
-    assert folder.name == "datasets" and (folder.parent / "nstlib").is_dir()
-    assert (folder / "README.md").is_file()

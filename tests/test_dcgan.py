@@ -57,14 +57,14 @@ def test_tiny_faces():
 
 def test_image_sampler_repeatable_and_flips():
     images = torch.arange(3 * 4.0).reshape(3, 1, 1, 4)  # three distinct rows of 4 pixels
-    draw_a = image_sampler(images, generator=torch.Generator().manual_seed(0))(64)
-    draw_b = image_sampler(images, generator=torch.Generator().manual_seed(0))(64)
+    draw_a = image_sampler(images, rng=torch.Generator().manual_seed(0))(64)
+    draw_b = image_sampler(images, rng=torch.Generator().manual_seed(0))(64)
     assert draw_a.shape == (64, 1, 1, 4) and torch.equal(draw_a, draw_b)
     rows = {tuple(r.flatten().tolist()) for r in draw_a}
     originals = {tuple(r.flatten().tolist()) for r in images}
     mirrored = {tuple(r.flip(-1).flatten().tolist()) for r in images}
     assert rows <= originals | mirrored and rows & originals and rows & mirrored
-    plain = image_sampler(images, hflip=False, generator=torch.Generator().manual_seed(0))(64)
+    plain = image_sampler(images, hflip=False, rng=torch.Generator().manual_seed(0))(64)
     assert {tuple(r.flatten().tolist()) for r in plain} <= originals
 
 

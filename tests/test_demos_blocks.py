@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import time
 
 import pytest
 import torch
+from PIL import Image
 
-from nstlib.demos.blocks import BranchScaleDemo, correlation, relative_change
+from nstlib.demos.blocks import BranchScaleDemo
 from nstlib.errors import NstlibError
-from nstlib.images import png_bytes
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +47,7 @@ def test_moving_the_sliders_updates_state_without_recomputing(demo):
     demo.alpha_slider.value = 2.5
     assert demo.last is demo.result(2.5, 3)
     assert demo.last.residual_change > demo.result(0.5, 3).residual_change
-    assert demo.residual_image.value[:8] == b"\x89PNG\r\n\x1a\n"
+    assert demo.picture.value[:8] == b"\x89PNG\r\n\x1a\n"
     assert demo.computations == before  # every slider position was precomputed
 
 
@@ -84,10 +85,9 @@ def test_bad_slider_values_are_reported(demo):
         demo.result(-0.1, 1)
 
 
-def test_measures():
-    x = torch.tensor([1.0, 2.0, 3.0])
-    assert relative_change(x, x) == 0.0
-    assert relative_change(2 * x, x) == pytest.approx(1.0)
-    assert correlation(2 * x + 1, x) == pytest.approx(1.0)
-    assert correlation(-x, x) == pytest.approx(-1.0)
-    assert png_bytes(torch.zeros(1, 3, 4, 4))[:4] == b"\x89PNG"
+def test_demo_interface_update_last_cache_and_one_picture(demo):
+    demo.alpha_slider.value, demo.blocks_slider.value = 0.0, 2
+    assert demo.update() is demo.last is demo.cache[(0.0, 2)]
+    strip = Image.open(io.BytesIO(demo.picture.value))
+    # input | residual | plain, 16×24 each, with make_grid's 4 px white border around every panel
+    assert strip.size == (3 * 24 + 4 * 4, 16 + 2 * 4)

@@ -1,4 +1,4 @@
-"""Headless tests of lesson 06's sliders: set ``slider.value`` and read the demo's state."""
+"""Headless tests of lesson 06's sliders: set ``slider.value`` and read the demo's last result."""
 
 import pytest
 import torch
@@ -25,23 +25,23 @@ def test_png_bytes_is_a_png():
 
 def test_blend_sliders_change_the_weights_and_the_picture(net):
     demo = StyleBlendDemo(net, _photo(), styles=[3, 7, 19])
-    first = demo.state["image"]
-    assert demo.state["weights"][3].item() == pytest.approx(1.0)
-    assert demo.image.value[:4] == b"\x89PNG"
+    first = demo.last["image"]
+    assert demo.last["weights"][3].item() == pytest.approx(1.0)
+    assert demo.picture.value[:4] == b"\x89PNG"
     demo.sliders[1].value = 1.0  # styles 3 and 7 half and half
-    weights = demo.state["weights"]
+    weights = demo.last["weights"]
     assert weights[3].item() == pytest.approx(0.5) and weights[7].item() == pytest.approx(0.5)
-    assert (demo.state["image"] - first).abs().mean().item() > 0.01
-    assert "0.50·style 3 + 0.50·style 7" in demo.label.value
-    assert demo.state["image"].shape == (1, 3, 64, 96)
+    assert (demo.last["image"] - first).abs().mean().item() > 0.01
+    assert "0.50·style 3 + 0.50·style 7" in demo.readout.value
+    assert demo.last["image"].shape == (1, 3, 64, 96)
 
 
 def test_blend_all_zero_says_so_instead_of_failing(net):
     demo = StyleBlendDemo(net, _photo(), styles=[0, 1])
-    before = demo.state
+    before = demo.last
     demo.sliders[0].value = 0.0
-    assert "All weights are 0" in demo.label.value
-    assert demo.state is before
+    assert "All weights are 0" in demo.readout.value
+    assert demo.last is before
 
 
 def test_blend_demo_checks_its_arguments(net):
@@ -78,15 +78,15 @@ def test_strength_demo_computes_each_picture_once_then_answers_from_the_cache():
     demo.slider.value = 0.5
     demo.slider.value = 0.0
     assert stylizer.calls == 3
-    assert demo.state["strength"] == 0.0
-    assert demo.state["image"].mean().item() == pytest.approx(0.2)  # the photo's own vector
+    assert demo.last["strength"] == 0.0
+    assert demo.last["image"].mean().item() == pytest.approx(0.2)  # the photo's own vector
     demo.slider.value = 0.5
-    assert stylizer.calls == 3 and demo.state["seconds"] < 0.2  # a cached answer
+    assert stylizer.calls == 3 and demo.last["seconds"] < 0.2  # a cached answer
     demo.dropdown.value = "light"
     demo.slider.value = 1.0
     assert stylizer.calls == 5 and stylizer.vector_calls == 3
-    assert demo.state["style"] == "light"
-    assert demo.state["image"].mean().item() == pytest.approx(1.0)
+    assert demo.last["style"] == "light"
+    assert demo.last["image"].mean().item() == pytest.approx(1.0)
 
 
 def test_strength_demo_checks_its_arguments():

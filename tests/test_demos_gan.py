@@ -30,7 +30,7 @@ def history(snapshots: list[torch.Tensor], every: int = 100) -> GANHistory:
 @pytest.fixture(scope="module")
 def ring_demo() -> SnapshotScrubber:
     data = torch.Generator().manual_seed(0)
-    healthy = [torch.zeros(400, 2), sample_ring(400, generator=data)]  # a blob, then every mode
+    healthy = [torch.zeros(400, 2), sample_ring(400, rng=data)]  # a blob, then every mode
     collapsed = [torch.zeros(400, 2), ring_modes()[3].expand(400, 2).clone()]  # then one mode
     return SnapshotScrubber({"healthy": history(healthy), "collapsed": history(collapsed)})
 
@@ -38,17 +38,16 @@ def ring_demo() -> SnapshotScrubber:
 def test_starts_on_the_last_snapshot_and_counts_modes(ring_demo):
     assert ring_demo.slider.value == 1 and ring_demo.steps == [0, 100]
     assert ring_demo.readout.value == "step 100 of 100 | healthy: 8/8 modes, collapsed: 1/8 modes"
-    assert bytes(ring_demo.image.value).startswith(PNG)
+    assert bytes(ring_demo.picture.value).startswith(PNG)
 
 
 def test_moving_the_slider_updates_picture_and_readout(ring_demo):
-    last = ring_demo.image.value
+    last = ring_demo.picture.value
     ring_demo.slider.value = 0
     assert ring_demo.readout.value.startswith("step 0 of 100")
     assert "healthy: 0/8 modes" in ring_demo.readout.value
-    assert bytes(ring_demo.image.value).startswith(PNG) and bytes(ring_demo.image.value) != bytes(
-        last
-    )
+    shown = bytes(ring_demo.picture.value)
+    assert shown.startswith(PNG) and shown != bytes(last)
 
 
 def test_every_frame_is_drawn_when_built(ring_demo):
@@ -72,7 +71,7 @@ def test_images_are_shown_as_grids():
     demo = SnapshotScrubber({"faces": history(images)}, max_images=16)
     assert demo.readout.value == "step 200 of 200"
     demo.slider.value = 1
-    assert bytes(demo.image.value).startswith(PNG)
+    assert bytes(demo.picture.value).startswith(PNG)
 
 
 def test_bad_runs_are_reported():
@@ -85,3 +84,8 @@ def test_bad_runs_are_reported():
         SnapshotScrubber({"a": points, "b": history([torch.zeros(4, 1, 8, 8)] * 2)})
     with pytest.raises(NstlibError, match="index"):
         SnapshotScrubber({"a": points}).frame(2)
+
+
+def test_demo_interface_update_last_and_cache(ring_demo):
+    ring_demo.slider.value = 1
+    assert ring_demo.update() == ring_demo.last == ring_demo.cache[1] == ring_demo.picture.value

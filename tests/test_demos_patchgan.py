@@ -1,4 +1,4 @@
-"""Lesson 03's toy task (degradations, crops) and its receptive-field slider, tested headlessly."""
+"""Lesson 03's receptive-field slider, tested headlessly."""
 
 from __future__ import annotations
 
@@ -7,14 +7,7 @@ import time
 import pytest
 import torch
 
-from nstlib.demos.patchgan import (
-    ReceptiveFieldDemo,
-    blur,
-    checkerboard,
-    checkerboard_pattern,
-    half_and_half,
-    random_crops,
-)
+from nstlib.demos.patchgan import ReceptiveFieldDemo
 from nstlib.errors import NstlibError
 
 
@@ -29,81 +22,22 @@ def demo(image) -> ReceptiveFieldDemo:
     return ReceptiveFieldDemo(image, scores)
 
 
-def test_blur_keeps_a_constant_image_and_smooths_noise(image):
-    flat = torch.full((1, 3, 16, 16), 0.3)
-    assert torch.allclose(blur(flat), flat)
-    assert blur(image).std() < 0.5 * image.std()
-
-
-def test_checkerboard_pattern_has_period_two_and_mean_one():
-    pattern = checkerboard_pattern(4, 6)
-    assert pattern.shape == (4, 6)
-    assert torch.allclose(pattern[:2, :2], torch.tensor([[16, 8], [8, 4]]) / 9)
-    assert torch.equal(pattern[:2, :2], pattern[2:, 4:])
-    assert pattern.mean().item() == pytest.approx(1.0)
-
-
-def test_checkerboard_strength_zero_is_identity_and_stays_in_range(image):
-    assert torch.equal(checkerboard(image, 0.0), image)
-    out = checkerboard(image, 1.0)
-    assert out.min() >= 0 and out.max() <= 1
-    grey = checkerboard(torch.full((1, 3, 4, 4), 0.45), 0.25)[0, 0]
-    assert grey[0, 0] > grey[0, 1] > grey[1, 1]  # 4, 2, 1 taps
-
-
-def test_random_crops_are_repeatable_crops(image):
-    crops = random_crops(image, 32, 5, torch.Generator().manual_seed(1))
-    again = random_crops(image, 32, 5, torch.Generator().manual_seed(1))
-    assert crops.shape == (5, 3, 32, 32)
-    assert torch.equal(crops, again)
-    first = crops[0]
-    found = any(
-        torch.equal(image[0, :, t : t + 32, s : s + 32], first)
-        for t in range(225)
-        for s in range(225)
-        if image[0, 0, t, s] == first[0, 0, 0]
-    )
-    assert found
-
-
-def test_half_and_half_joins_left_real_and_right_degraded(image):
-    degraded = blur(image)
-    joined = half_and_half(image, degraded)
-    assert torch.equal(joined[..., :128], image[..., :128])
-    assert torch.equal(joined[..., 128:], degraded[..., 128:])
-
-
-@pytest.mark.parametrize(
-    "call, message",
-    [
-        (lambda x: blur(x[0]), "shape"),
-        (lambda x: blur(x, sigma=0), "sigma"),
-        (lambda x: blur(x[..., :4, :4]), "too small to blur"),
-        (lambda x: checkerboard(x, 2.0), "strength"),
-        (lambda x: random_crops(x, 300, 2, torch.Generator()), "size"),
-        (lambda x: half_and_half(x, x[..., :10]), "same shape"),
-    ],
-)
-def test_bad_arguments_are_reported(image, call, message):
-    with pytest.raises(NstlibError, match=message):
-        call(image)
-
-
 def test_demo_starts_on_the_70_pixel_patch_of_the_middle_cell(demo):
     assert demo.layers_slider.value == 3
     assert (demo.row_slider.max, demo.col_slider.max) == (29, 29)
-    patch = demo.show()
+    patch = demo.update()
     assert patch.size == 70
     assert (patch.top, patch.left) == (8 * 15 - 23, 8 * 15 - 23)
     assert "<b>70×70</b>" in demo.readout.value and "<b>30×30</b>" in demo.readout.value
-    assert demo.image_view.value[:8] == b"\x89PNG\r\n\x1a\n"
+    assert demo.picture.value[:8] == b"\x89PNG\r\n\x1a\n"
+    assert demo.last == patch
 
 
 def test_n_layers_slider_gives_the_known_receptive_fields(demo):
     sizes = {}
     for n in range(1, 6):
         demo.layers_slider.value = n
-        sizes[n] = demo.show().size
+        sizes[n] = demo.update().size
         assert f"<b>{sizes[n]}×{sizes[n]}</b>" in demo.readout.value
         assert demo.row_slider.max == demo.map_sizes[n] - 1
         assert demo.row_slider.value <= demo.row_slider.max
@@ -114,7 +48,7 @@ def test_n_layers_slider_gives_the_known_receptive_fields(demo):
 def test_cell_sliders_move_the_patch_and_read_the_score(demo):
     demo.layers_slider.value = 3
     demo.row_slider.value, demo.col_slider.value = 0, 29
-    patch = demo.show()
+    patch = demo.update()
     assert (patch.top, patch.left) == (-23, 8 * 29 - 23)
     assert (patch.clipped.height, patch.clipped.width) == (47, 47)
     assert f"<b>{demo.scores[0, 29].item():.2f}</b>" in demo.readout.value

@@ -21,9 +21,9 @@ def backbone():
 
 @pytest.fixture(scope="module")
 def images():
-    generator = torch.Generator().manual_seed(0)
-    return torch.rand(1, 3, 24, 32, generator=generator), torch.rand(
-        1, 3, 40, 40, generator=generator
+    rng = torch.Generator().manual_seed(0)
+    return torch.rand(1, 3, 24, 32, generator=rng), torch.rand(
+        1, 3, 40, 40, generator=rng
     )
 
 
@@ -67,7 +67,7 @@ def test_moving_the_sliders_shows_cached_pictures_without_computing(demo):
     demo.layers_buttons.value = "shallow"
     assert demo.last is demo.cached(10, "shallow")
     assert "shallow" in demo.readout.value and "1.0e+10" in demo.readout.value
-    assert demo.image.value[:8] == b"\x89PNG\r\n\x1a\n"
+    assert demo.picture.value[:8] == b"\x89PNG\r\n\x1a\n"
     assert demo.computations == before
 
 
@@ -105,8 +105,8 @@ def test_nothing_computed_says_press_run(backbone, images):
     fresh = StyleGridDemo(
         *images, backbone, layer_sets=LAYER_SETS, exponents=(8, 9), size=32, steps=1
     )
-    assert fresh.show() is None
-    assert "press" in fresh.readout.value and fresh.last is None and fresh.image.value == b""
+    assert fresh.update() is None
+    assert "press" in fresh.readout.value and fresh.last is None and fresh.picture.value == b""
     assert fresh.computations == 0
 
 

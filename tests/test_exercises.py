@@ -37,7 +37,7 @@ from nstlib.style import gram_matrix, style_loss
 
 
 def stub(*args):
-    raise NotImplementedError  # what `python -m nstlib course student-copies` leaves
+    raise NotImplementedError  # what `python lessons/course.py student-copies` leaves
 
 
 def reference_cycle(G_AB, G_BA, a, b, lam):
@@ -59,7 +59,7 @@ CHECKERS: list[tuple[Callable[[Callable], CheckResult], str, Callable]] = [
     (check_patchgan_layers, "patchgan_layers", patchgan_layers_reference),
     (check_cycle_losses, "cycle_losses", reference_cycle),
     (check_identity_losses, "identity_losses", reference_identity),
-    (check_gram_matrix, "gram_matrix", lambda features: gram_matrix(features, normalize="none")),
+    (check_gram_matrix, "gram_matrix", lambda features: gram_matrix(features, normalise="none")),
     (check_style_loss, "style_loss", style_loss),
     (check_conditional_instance_norm, "conditional_instance_norm", conditional_instance_norm),
     (check_adain, "adain", adain),

@@ -22,7 +22,7 @@ def einsum_gram(features: torch.Tensor) -> torch.Tensor:
 
 
 def in_place_gram(features: torch.Tensor) -> torch.Tensor:
-    return gram_matrix(features.mul_(1.0).add_(1.0), normalize="none")
+    return gram_matrix(features.mul_(1.0).add_(1.0), normalise="none")
 
 
 def test_gram_matrix_passes_on_einsum():
@@ -34,9 +34,9 @@ def test_gram_matrix_passes_on_einsum():
 @pytest.mark.parametrize(
     "wrong, hint",
     [
-        (lambda f: gram_matrix(f, normalize="chw"), "C·H·W (d2l"),
-        (lambda f: gram_matrix(f, normalize="hw"), "H·W (the TF"),
-        (lambda f: gram_matrix(f, normalize="bchw"), "B·C·H·W (the PyTorch"),
+        (lambda f: gram_matrix(f, normalise="chw"), "C·H·W (d2l"),
+        (lambda f: gram_matrix(f, normalise="hw"), "H·W (the TF"),
+        (lambda f: gram_matrix(f, normalise="bchw"), "B·C·H·W (the PyTorch"),
         (lambda f: flat(f).transpose(1, 2) @ flat(f), "HW × HW"),
         (
             lambda f: (lambda a: a @ a.T)(f.transpose(0, 1).reshape(f.shape[1], -1)),

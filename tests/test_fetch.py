@@ -5,7 +5,8 @@ import zipfile
 import pytest
 
 from nstlib.errors import NstlibError
-from nstlib.fetch import DATASETS, dataset_url, fetch_dataset, safe_extract, sha256_of
+from nstlib.fetch import DATASETS, dataset_url, fetch_dataset, safe_extract
+from nstlib.plumbing.atomic import sha256_of
 
 
 def make_zip(path, members):
@@ -62,6 +63,17 @@ def test_wrong_hash_is_rejected_and_the_download_removed(tmp_path):
     assert DATASETS["facades"].sha256 in str(excinfo.value)
     assert list(root.iterdir()) == []
     assert source.exists()
+
+
+def test_a_zip_already_in_root_is_never_overwritten(tmp_path):
+    source = tmp_path / "served.zip"
+    digest = make_zip(source, GOOD)
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "facades.zip").write_bytes(b"the user's own file")
+    with pytest.raises(NstlibError, match="zip_path="):
+        fetch_dataset("facades", root, url=source.as_uri(), sha256=digest, progress=False)
+    assert (root / "facades.zip").read_bytes() == b"the user's own file"
 
 
 def test_install_from_local_zip_keeps_the_users_file(tmp_path):

@@ -5,9 +5,14 @@ from PIL import Image
 
 from nstlib.errors import NstlibError
 from nstlib.images import (
+    UNIT_RANGE_TOLERANCE,
     check_image,
     check_same_shape,
+    check_unit_range,
+    figure_png,
     load_image,
+    pad_to_multiple,
+    png_bytes,
     resize_longer_side,
     save_image,
     to_signed,
@@ -95,3 +100,43 @@ def test_signed_unit_round_trip():
     x = torch.rand(2, 3, 4, 4)
     assert torch.allclose(to_unit(to_signed(x)), x)
     assert to_signed(torch.zeros(1)).item() == -1 and to_signed(torch.ones(1)).item() == 1
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_check_unit_range_refuses_nan_and_infinity(bad):
+    image = torch.full((1, 3, 2, 2), 0.5)
+    image[0, 1, 0, 1] = bad
+    with pytest.raises(NstlibError, match="result contains NaN or infinite values"):
+        check_unit_range(image, "result")
+
+
+def test_check_unit_range_tolerates_rounding_but_not_a_signed_image():
+    check_unit_range(torch.tensor([-UNIT_RANGE_TOLERANCE / 2, 1 + UNIT_RANGE_TOLERANCE / 2]))
+    with pytest.raises(NstlibError, match=r"output must hold values in \[0, 1\].*to_unit"):
+        check_unit_range(torch.tensor([-1.0, 1.0]), "output")
+
+
+def test_pad_to_multiple_reflects_and_crops_back():
+    image = torch.arange(5 * 6, dtype=torch.float32).reshape(1, 1, 5, 6)
+    padded = pad_to_multiple(image, 4)
+    assert padded.shape == (1, 1, 8, 8)
+    assert torch.equal(padded[..., :5, :6], image)  # the original sits top-left, untouched
+    assert torch.equal(padded[..., 5, :6], image[..., 3, :])  # row 5 mirrors row 3
+    assert torch.equal(padded[..., :5, 6], image[..., :, 4])  # column 6 mirrors column 4
+    assert torch.equal(pad_to_multiple(padded, 4), padded)  # already a multiple: nothing added
+
+
+def test_pad_to_multiple_errors():
+    with pytest.raises(NstlibError, match="multiple must be a positive"):
+        pad_to_multiple(torch.zeros(1, 3, 4, 4), 0)
+    with pytest.raises(NstlibError, match="too small"):
+        pad_to_multiple(torch.zeros(1, 3, 2, 8), 4)
+
+
+def test_png_encoders_give_png_bytes():
+    assert png_bytes(torch.zeros(1, 3, 4, 4))[:8] == b"\x89PNG\r\n\x1a\n"
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(1, 1), dpi=20)
+    figure.subplots().plot([0, 1])
+    assert figure_png(figure)[:8] == b"\x89PNG\r\n\x1a\n"

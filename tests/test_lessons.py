@@ -8,8 +8,7 @@ import re
 
 import nbformat
 import pytest
-
-from nstlib.course import CPU_LABEL, GPU_LABEL, lesson_budgets, lesson_paths
+from course import CPU_LABEL, GPU_LABEL, lesson_budgets, lesson_paths
 
 LESSONS = lesson_paths()
 WIDGET = "application/vnd.jupyter.widget-view+json"

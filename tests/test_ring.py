@@ -6,11 +6,19 @@ import pytest
 import torch
 
 from nstlib.errors import NstlibError
-from nstlib.ring import RingDiscriminator, RingGenerator, mode_coverage, ring_modes, sample_ring
+from nstlib.ring import (
+    RING,
+    Ring,
+    RingDiscriminator,
+    RingGenerator,
+    mode_coverage,
+    ring_modes,
+    sample_ring,
+)
 
 
 def test_modes_lie_evenly_on_the_circle():
-    modes = ring_modes(8, radius=2.0)
+    modes = ring_modes(Ring(8, radius=2.0))
     assert modes.shape == (8, 2)
     assert torch.allclose(modes[0], torch.tensor([2.0, 0.0]))
     assert torch.allclose(modes.norm(dim=1), torch.full((8,), 2.0))
@@ -20,15 +28,16 @@ def test_modes_lie_evenly_on_the_circle():
 
 
 def test_samples_are_repeatable_and_near_modes():
-    a = sample_ring(500, std=0.02, generator=torch.Generator().manual_seed(3))
-    b = sample_ring(500, std=0.02, generator=torch.Generator().manual_seed(3))
+    tight = Ring(std=0.02)
+    a = sample_ring(500, tight, rng=torch.Generator().manual_seed(3))
+    b = sample_ring(500, tight, rng=torch.Generator().manual_seed(3))
     assert a.shape == (500, 2) and torch.equal(a, b)
     assert (a.norm(dim=1) - 2.0).abs().max() < 0.15  # 7σ
     assert 0.017 < (a - ring_modes()[(a @ ring_modes().T).argmax(1)]).std() < 0.023
 
 
 def test_real_data_covers_every_mode():
-    real = sample_ring(4000, generator=torch.Generator().manual_seed(0))
+    real = sample_ring(4000, rng=torch.Generator().manual_seed(0))
     cov = mode_coverage(real)
     assert cov.modes_covered == 8 and cov.n_modes == 8
     assert cov.high_quality > 0.97  # 1 - exp(-9/2) ≈ 0.989 lie within 3σ
@@ -52,6 +61,16 @@ def test_points_between_modes_are_not_high_quality():
     assert cov.modes_covered == 0 and cov.high_quality == 0.0
 
 
+def test_one_ring_value_drives_modes_samples_and_coverage():
+    assert RING == Ring(n_modes=8, radius=2.0, std=0.05)  # the course's ring
+    small = Ring(n_modes=3, radius=1.0, std=0.01)
+    assert ring_modes(small).shape == (3, 2)
+    samples = sample_ring(300, small, rng=torch.Generator().manual_seed(0))
+    cov = mode_coverage(samples, small)
+    assert cov.n_modes == 3 and cov.modes_covered == 3
+    assert mode_coverage(samples).modes_covered == 0  # judged against the default ring: all miss
+
+
 def test_networks_shapes():
     g, d = RingGenerator(z_dim=4, hidden=16), RingDiscriminator(hidden=16)
     x = g(torch.randn(10, 4))
@@ -62,7 +81,9 @@ def test_networks_shapes():
 def test_bad_inputs_raise_clear_errors():
     with pytest.raises(NstlibError, match=r"\[N, 2\]"):
         mode_coverage(torch.zeros(10, 3))
-    with pytest.raises(NstlibError, match="std"):
-        sample_ring(10, std=0.0)
+    with pytest.raises(NstlibError, match="std=0.0"):
+        Ring(std=0.0)
+    with pytest.raises(NstlibError, match="n_modes=0"):
+        Ring(n_modes=0)
     with pytest.raises(NstlibError, match="n must be"):
         sample_ring(0)

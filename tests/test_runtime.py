@@ -1,9 +1,10 @@
 import pytest
 import torch
+from torch import nn
 
 import nstlib
 from nstlib.errors import NstlibError
-from nstlib.runtime import resolve_device
+from nstlib.runtime import resolve_device, set_requires_grad
 
 
 def test_profile_defaults_to_student(monkeypatch):
@@ -52,9 +53,19 @@ def test_resolve_device_names_the_argument_or_variable_to_fix(monkeypatch):
 def test_seed_everything_makes_draws_repeatable():
     nstlib.seed_everything(3)
     first = torch.rand(4)
-    generator = nstlib.seed_everything(3)
+    rng = nstlib.seed_everything(3)
     assert torch.equal(first, torch.rand(4))
     assert torch.equal(
-        torch.rand(4, generator=generator),
+        torch.rand(4, generator=rng),
         torch.rand(4, generator=torch.Generator().manual_seed(3)),
     )
+
+
+def test_set_requires_grad_switches_one_module_or_several():
+    d_a, d_b = nn.Linear(2, 1), nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 1))
+    set_requires_grad(d_a, False)
+    assert not any(p.requires_grad for p in d_a.parameters())
+    set_requires_grad((d_a, d_b), False)
+    assert not any(p.requires_grad for p in d_b.parameters())
+    set_requires_grad([d_a, d_b], True)
+    assert all(p.requires_grad for m in (d_a, d_b) for p in m.parameters())

@@ -9,9 +9,8 @@ import os
 
 import nbformat
 import pytest
+from course import LESSONS, lesson_paths, student_copy
 from nbclient import NotebookClient
-
-from nstlib.course import LESSONS, lesson_paths, student_copy
 
 
 @pytest.mark.parametrize("path", lesson_paths(), ids=lambda p: p.name[:2])

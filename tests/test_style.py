@@ -9,10 +9,13 @@ import torch.nn.functional as F
 from nstlib.errors import NstlibError
 from nstlib.style import (
     CONVENTIONS,
+    GRAM_NORMALISATIONS,
+    LossTerms,
     content_loss,
     convert_weight,
     gram_matrix,
     loss_coefficient,
+    loss_history,
     style_loss,
     total_variation_loss,
 )
@@ -59,8 +62,33 @@ def test_gram_size_does_not_depend_on_the_image_size():
 def test_gram_rejects_bad_input():
     with pytest.raises(NstlibError, match=r"\[B, C, H, W\]"):
         gram_matrix(torch.rand(8, 6, 6))
-    with pytest.raises(NstlibError, match="normalize"):
-        gram_matrix(torch.rand(1, 8, 6, 6), normalize="paper")
+    with pytest.raises(NstlibError, match="normalise"):
+        gram_matrix(torch.rand(1, 8, 6, 6), normalise="paper")
+
+
+def test_every_gram_normalisation_divides_the_raw_sum():
+    f = features(2, 3, 4, 5)
+    raw = gram_matrix(f, normalise="none")
+    divisors = {"none": 1, "hw": 20, "chw": 60, "bchw": 120}
+    assert tuple(divisors) == GRAM_NORMALISATIONS
+    for normalise, divisor in divisors.items():
+        torch.testing.assert_close(gram_matrix(f, normalise=normalise), raw / divisor)
+
+
+def test_loss_terms_sum_and_record_into_a_history():
+    terms = LossTerms(content=torch.tensor(1.5), style=torch.tensor(2.0), tv=torch.tensor(0.25))
+    assert terms.total.item() == 3.75
+    assert terms.as_floats() == {"total": 3.75, "content": 1.5, "style": 2.0, "tv": 0.25}
+    history = loss_history()
+    terms.record(history)
+    terms.record(history)
+    assert history == {
+        "total": [3.75] * 2,
+        "content": [1.5] * 2,
+        "style": [2.0] * 2,
+        "tv": [0.25] * 2,
+    }
+    assert loss_history() == {"total": [], "content": [], "style": [], "tv": []}  # a fresh one
 
 
 def test_content_loss_is_zero_at_the_content_image_and_mse_elsewhere():

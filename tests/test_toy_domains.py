@@ -28,17 +28,17 @@ def auc(score_a, score_b):
 @pytest.mark.parametrize("size", [32, 64])
 def test_samples_shape_range_and_determinism(pair, size):
     for domain in "AB":
-        images = sample_domain(pair, domain, 6, size, generator=seeded(1))
+        images = sample_domain(pair, domain, 6, size, rng=seeded(1))
         assert images.shape == (6, 3, size, size) and images.dtype == torch.float32
         assert -1 <= images.min() and images.max() <= 1
-        assert torch.equal(images, sample_domain(pair, domain, 6, size, generator=seeded(1)))
-        assert not torch.equal(images, sample_domain(pair, domain, 6, size, generator=seeded(2)))
+        assert torch.equal(images, sample_domain(pair, domain, 6, size, rng=seeded(1)))
+        assert not torch.equal(images, sample_domain(pair, domain, 6, size, rng=seeded(2)))
 
 
 @pytest.mark.parametrize("pair", list(PAIRS))
 def test_scores_separate_real_domains(pair):
-    a = domain_score(sample_domain(pair, "A", 200, generator=seeded(3)), pair)
-    b = domain_score(sample_domain(pair, "B", 200, generator=seeded(4)), pair)
+    a = domain_score(sample_domain(pair, "A", 200, rng=seeded(3)), pair)
+    b = domain_score(sample_domain(pair, "B", 200, rng=seeded(4)), pair)
     assert a.shape == (200,) and 0 <= a.min() and b.max() <= 1
     assert a.mean() < 0.1 and b.mean() > 0.9
     assert auc(a, b) > 0.99
@@ -50,8 +50,8 @@ def test_scores_survive_generator_like_blur_and_noise(pair):
         noise = torch.randn(images.shape, generator=seeded(9))
         return (TF.gaussian_blur(images, [5, 5], [0.7, 0.7]) + 0.05 * noise).clamp(-1, 1)
 
-    a = domain_score(degrade(sample_domain(pair, "A", 100, generator=seeded(5))), pair)
-    b = domain_score(degrade(sample_domain(pair, "B", 100, generator=seeded(6))), pair)
+    a = domain_score(degrade(sample_domain(pair, "A", 100, rng=seeded(5))), pair)
+    b = domain_score(degrade(sample_domain(pair, "B", 100, rng=seeded(6))), pair)
     assert a.mean() < 0.1 and b.mean() > 0.7 and auc(a, b) > 0.98
 
 
@@ -70,15 +70,15 @@ def test_geometry_score_grows_as_a_disc_becomes_a_square():
 
 
 def test_same_seed_pairs_the_content_across_domains():
-    a = sample_domain("texture", "A", 50, generator=seeded(7))
-    b = sample_domain("texture", "B", 50, generator=seeded(7))
+    a = sample_domain("texture", "A", 50, rng=seeded(7))
+    b = sample_domain("texture", "B", 50, rng=seeded(7))
     change = content_change(a, b)
     assert change.mask_iou.min() > 0.9  # same ellipse; only the rim's anti-aliasing differs
     assert change.colour_shift.max() < 0.02  # stripes are the object's own colour, darkened
 
 
 def test_content_change_flags_lost_colour_and_moved_objects():
-    a = sample_domain("texture", "A", 20, generator=seeded(8))
+    a = sample_domain("texture", "A", 20, rng=seeded(8))
     grey = a.mean(dim=1, keepdim=True).expand_as(a)  # the steganographic failure: colour gone
     assert content_change(a, grey).colour_shift.mean() > 0.1
     moved = torch.roll(a, shifts=(8, 8), dims=(2, 3))
@@ -87,7 +87,7 @@ def test_content_change_flags_lost_colour_and_moved_objects():
 
 
 def test_object_mask_finds_the_object():
-    images = sample_domain("geometry", "A", 10, generator=seeded(0))
+    images = sample_domain("geometry", "A", 10, rng=seeded(0))
     area = object_mask(images).float().sum(dim=(1, 2))
     expected = math.pi * (32 * torch.tensor([0.15, 0.25])) ** 2
     assert (area > 0.8 * expected[0]).all() and (area < 1.2 * expected[1]).all()

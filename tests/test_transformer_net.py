@@ -5,6 +5,7 @@ import torch
 
 from nstlib.backbones import load_backbone
 from nstlib.errors import NstlibError
+from nstlib.plumbing.paths import datasets_dir
 from nstlib.transformer_net import (
     TransformerNet,
     load_transformer,
@@ -45,7 +46,7 @@ def test_parameter_count_and_shapes():
 
 
 def test_any_size_is_padded_and_cropped_back():
-    net = TransformerNet(channels=(4, 8, 8), num_blocks=1).eval()
+    net = TransformerNet(channels=(4, 8, 8), n_blocks=1).eval()
     image = torch.rand(1, 3, 30, 41)
     out = stylize_with_network(net, image)
     assert out.shape == image.shape
@@ -60,8 +61,8 @@ def test_bad_configuration_is_refused():
 
 def test_random_crops_are_repeatable_squares_in_range():
     photos = [torch.rand(1, 3, 60, 80), torch.rand(1, 3, 90, 70)]
-    a = random_crops(photos, 5, 32, torch.Generator().manual_seed(0))
-    b = random_crops(photos, 5, 32, torch.Generator().manual_seed(0))
+    a = random_crops(photos, 32, 5, torch.Generator().manual_seed(0))
+    b = random_crops(photos, 32, 5, torch.Generator().manual_seed(0))
     assert a.shape == (5, 3, 32, 32)
     assert 0.0 <= a.min().item() and a.max().item() <= 1.0
     torch.testing.assert_close(a, b)
@@ -99,13 +100,13 @@ def test_training_input_errors(backbone):
 
 
 def test_checkpoint_round_trip(tmp_path):
-    net = TransformerNet(channels=(4, 8, 8), num_blocks=2).eval()
+    net = TransformerNet(channels=(4, 8, 8), n_blocks=2).eval()
     path = save_transformer(net, tmp_path / "net.pt", {"style": "swirl", "steps": 3})
     loaded, info = load_transformer(path)
     image = torch.rand(1, 3, 16, 16)
     torch.testing.assert_close(loaded(image), net(image))
     assert info == {"style": "swirl", "steps": 3}
-    assert loaded.config == {"channels": [4, 8, 8], "num_blocks": 2}
+    assert loaded.config == {"channels": [4, 8, 8], "n_blocks": 2}
 
 
 def test_foreign_checkpoints_are_refused(tmp_path):
@@ -117,3 +118,20 @@ def test_foreign_checkpoints_are_refused(tmp_path):
         load_transformer(other)
     with pytest.raises(NstlibError, match="does not exist"):
         save_transformer(TransformerNet(), tmp_path / "no" / "net.pt")
+
+
+def test_a_checkpoint_of_another_architecture_is_explained(tmp_path):
+    path = save_transformer(TransformerNet(channels=(4, 8, 8), n_blocks=1), tmp_path / "net.pt")
+    checkpoint = torch.load(path, weights_only=True)
+    checkpoint["config"]["n_blocks"] = 2  # the weights say 1 block, the config 2
+    torch.save(checkpoint, path)
+    with pytest.raises(NstlibError, match="missing") as excinfo:
+        load_transformer(path)
+    assert "net.pt" in str(excinfo.value) and "'n_blocks': 2" in str(excinfo.value)
+    assert [p.name for p in tmp_path.iterdir()] == ["net.pt"]  # no temporary file left behind
+
+
+def test_the_shipped_swirl_network_loads():
+    net, info = load_transformer(datasets_dir() / "pretrained" / "transformer_swirl.pt")
+    assert net.config == {"channels": [16, 32, 64], "n_blocks": 5}
+    assert info["style"] == "swirl"

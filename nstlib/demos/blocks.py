@@ -5,8 +5,8 @@ A stack of ``n`` untrained CycleGAN residual blocks works directly on the photo'
 as ``α`` grows, the corrections swamp the photo. Next to it runs the *plain* stack ``y ← F(y)``
 with the same weights: without the skip the photo is lost after the first block, whatever α.
 
-The two sliders drive :meth:`BranchScaleDemo.show`. Every slider position is computed once when
-the demo is built, so moving a slider only looks up a result and encodes two small PNGs.
+The two sliders drive :meth:`BranchScaleDemo.update`. Every slider position is computed once when
+the demo is built, so moving a slider only looks up a result and encodes one small PNG.
 
 Reference: He et al. 2016, "Deep Residual Learning for Image Recognition"; Zhu et al. 2017
 (CycleGAN's ``ResnetBlock``).
@@ -18,24 +18,12 @@ from dataclasses import dataclass
 
 import ipywidgets as widgets
 import torch
+from torchvision.utils import make_grid
 
 from nstlib.blocks import ResidualBlock
 from nstlib.errors import NstlibError
 from nstlib.images import check_image, png_bytes, to_signed, to_unit
-
-
-def relative_change(y: torch.Tensor, x: torch.Tensor) -> float:
-    """``‖y − x‖ / ‖x‖`` over all elements: 0 means y is x; 1 means a change as large as x."""
-    return ((y - x).norm() / x.norm()).item()
-
-
-def correlation(y: torch.Tensor, x: torch.Tensor) -> float:
-    """Pearson correlation of all elements of ``y`` and ``x``, in ``[-1, 1]``.
-
-    1 means y is x up to a positive scale and shift; 0 means y keeps no (linear) trace of x.
-    """
-    pair = torch.stack([y.flatten(), x.flatten()]).double()
-    return torch.corrcoef(pair)[0, 1].item()
+from nstlib.metrics import correlation, relative_change
 
 
 @dataclass(frozen=True)
@@ -65,8 +53,11 @@ class BranchScaleDemo:
         max_alpha: the largest α the scale slider offers.
         seed: seeds the blocks' random weights.
 
-    ``widget`` is the ipywidgets box to display; :meth:`result` is the plain computation
-    behind it, and ``computations`` counts the cache misses.
+    The demo interface (see :mod:`nstlib.demos`): ``widget`` is the box to display, ``picture``
+    the input, residual and plain outputs side by side, ``readout`` their measures, and
+    :meth:`update` the sliders' callback; ``last`` is the :class:`StackResult` shown and ``cache``
+    holds every computed one by ``(α, n)``. :meth:`result` is the plain computation behind it,
+    and ``computations`` counts the cache misses.
     """
 
     def __init__(
@@ -94,46 +85,36 @@ class BranchScaleDemo:
                 y = block.branch(y)
                 self._plain.append(y)
         self.computations = 0
-        self._cache: dict[tuple[float, int], StackResult] = {}
+        self.cache: dict[tuple[float, int], StackResult] = {}
 
+        wide_label = {"description_width": "initial"}
         self.alpha_slider = widgets.FloatSlider(
             value=1.0,
             min=0.0,
             max=max_alpha,
             step=0.1,
             description="α (branch scale)",
-            style={"description_width": "initial"},
+            style=wide_label,
         )
         self.blocks_slider = widgets.IntSlider(
-            value=1,
-            min=1,
-            max=max_blocks,
-            step=1,
-            description="blocks n",
-            style={"description_width": "initial"},
+            value=1, min=1, max=max_blocks, description="blocks n", style=wide_label
         )
-        width = "256px"
-        self.input_image = widgets.Image(
-            value=png_bytes(to_unit(self.x)), format="png", width=width
+        captions = widgets.HTML(
+            "<b>left:</b> input x &nbsp;|&nbsp; <b>middle:</b> residual, y ← y + α·F(y) "
+            "&nbsp;|&nbsp; <b>right:</b> plain, y ← F(y)"
         )
-        self.residual_image = widgets.Image(format="png", width=width)
-        self.plain_image = widgets.Image(format="png", width=width)
+        # One PNG of three panels: each is shown about 256 px wide, whatever the photo's size.
+        self.picture = widgets.Image(format="png", width="784px")
         self.readout = widgets.HTML()
-        captions = ["input x", "residual: y ← y + α·F(y)", "plain: y ← F(y)"]
-        images = [self.input_image, self.residual_image, self.plain_image]
-        columns = [
-            widgets.VBox([widgets.HTML(f"<b>{c}</b>"), i])
-            for c, i in zip(captions, images, strict=True)
-        ]
         self.widget = widgets.VBox(
-            [self.alpha_slider, self.blocks_slider, widgets.HBox(columns), self.readout]
+            [self.alpha_slider, self.blocks_slider, captions, self.picture, self.readout]
         )
         # Precompute every slider position (a few hundred ms) so that moving a slider is a lookup.
         for step in range(round(max_alpha / self.alpha_slider.step) + 1):
             self.result(step * self.alpha_slider.step, 1)
-        self.alpha_slider.observe(self._on_change, names="value")
-        self.blocks_slider.observe(self._on_change, names="value")
-        self.last: StackResult = self.show()
+        self.alpha_slider.observe(self.update, names="value")
+        self.blocks_slider.observe(self.update, names="value")
+        self.last: StackResult = self.update()
 
     def result(self, alpha: float, n_blocks: int) -> StackResult:
         """The stacks' outputs after ``n_blocks`` blocks with branch scale ``alpha`` (cached).
@@ -146,9 +127,9 @@ class BranchScaleDemo:
         if alpha < 0:
             raise NstlibError(f"alpha must be ≥ 0; got {alpha}.")
         key = (round(float(alpha), 6), int(n_blocks))
-        if key not in self._cache:
+        if key not in self.cache:
             self._run(key[0])
-        return self._cache[key]
+        return self.cache[key]
 
     def _run(self, alpha: float) -> None:
         """One pass through all the blocks at scale ``alpha``, caching every depth on the way."""
@@ -157,7 +138,7 @@ class BranchScaleDemo:
         with torch.no_grad():
             for n, (block, plain) in enumerate(zip(self.blocks, self._plain, strict=True), start=1):
                 residual = residual + alpha * block.branch(residual)
-                self._cache[(alpha, n)] = StackResult(
+                self.cache[(alpha, n)] = StackResult(
                     residual=residual,
                     plain=plain,
                     residual_change=relative_change(residual, self.x),
@@ -167,11 +148,17 @@ class BranchScaleDemo:
                     clipped=(residual.abs() > 1).float().mean().item(),
                 )
 
-    def show(self) -> StackResult:
-        """Compute for the sliders' current values and update the pictures and the readout."""
+    def update(self, change: dict | None = None) -> StackResult:
+        """Show the result for the sliders' current values in the picture and the readout.
+
+        ``change`` is the event ipywidgets passes to an observer; the sliders' values are read
+        directly, so calling ``update()`` by hand does the same. Returns the shown result.
+        """
         r = self.result(self.alpha_slider.value, self.blocks_slider.value)
-        self.residual_image.value = png_bytes(to_unit(r.residual))  # display clips to black/white
-        self.plain_image.value = png_bytes(to_unit(r.plain))
+        panels = torch.cat([self.x, r.residual, r.plain]).cpu()
+        # Clamp before the grid so values beyond [-1, 1] show as black/white, not as the gap colour.
+        strip = make_grid(to_unit(panels).clamp(0, 1), nrow=3, padding=4, pad_value=1.0)
+        self.picture.value = png_bytes(strip)
         self.readout.value = (
             f"relative change ‖y−x‖/‖x‖: residual <b>{r.residual_change:.2f}</b>, "
             f"plain <b>{r.plain_change:.2f}</b> &nbsp;|&nbsp; correlation with x: residual "
@@ -181,6 +168,3 @@ class BranchScaleDemo:
         )
         self.last = r
         return r
-
-    def _on_change(self, change: dict) -> None:
-        self.show()

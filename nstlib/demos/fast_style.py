@@ -7,8 +7,10 @@
   half, so every painting's vector is computed once when the demo is built; one stylisation from
   a known vector (about 50 ms at 384×384 on 2 cores) then runs on demand and is kept.
 
-Each demo keeps its last result in ``state`` (``weights``/``strength``, ``image``, ``seconds``),
-which the unit tests read after setting ``slider.value``.
+Both share the demos' vocabulary: ``widget`` is the box to display, ``update(change=None)`` the
+callback (it returns the new result), ``picture`` the image widget, ``readout`` the text under it
+and ``last`` the last result (``weights``/``strength``, ``image``, ``seconds``), which the unit
+tests read after setting ``slider.value``.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ class StyleBlendDemo:
         initial: their starting weights (default: all on the first style).
 
     The weights are normalised to sum to 1 before they reach the network (a convex blend).
-    ``widget`` is the widget to display; ``state`` holds the last weights, image and seconds.
+    ``last`` holds the last ``weights``, ``image`` and ``seconds``.
     """
 
     def __init__(
@@ -67,30 +69,34 @@ class StyleBlendDemo:
             )
             for index, weight in zip(self.styles, initial, strict=True)
         ]
-        self.image = widgets.Image(format="png")
-        self.label = widgets.Label()
-        self.state: dict[str, object] = {}
+        self.picture = widgets.Image(format="png")
+        self.readout = widgets.Label()
+        self.last: dict[str, object] = {}
         for slider in self.sliders:
             slider.observe(self.update, names="value")
         self.widget = widgets.VBox(
-            [widgets.HBox([widgets.VBox(self.sliders), self.image]), self.label]
+            [widgets.HBox([widgets.VBox(self.sliders), self.picture]), self.readout]
         )
         self.update()
 
-    def update(self, change: object = None) -> None:
-        """Re-run the network with the sliders' blend and show the result and its time."""
+    def update(self, change: object = None) -> dict[str, object]:
+        """Re-run the network with the sliders' blend; show and return the result and its time.
+
+        With every weight at 0 there is no blend: the readout says so and ``last`` is kept.
+        """
         start = time.perf_counter()
         weights = {i: s.value for i, s in zip(self.styles, self.sliders, strict=True)}
         if sum(weights.values()) <= 0:
-            self.label.value = "All weights are 0: give at least one style a weight."
-            return
+            self.readout.value = "All weights are 0: give at least one style a weight."
+            return self.last
         mix = style_mix(weights).to(self.content.device)
         output = stylize_with_network(lambda x: self.net(x, mix), self.content)
-        self.image.value = png_bytes(output)
+        self.picture.value = png_bytes(output)
         seconds = time.perf_counter() - start
         shown = " + ".join(f"{mix[i].item():.2f}·style {i}" for i in self.styles if mix[i] > 0)
-        self.label.value = f"{shown}  ({seconds * 1000:.0f} ms)"
-        self.state = {"weights": mix.cpu(), "image": output.cpu(), "seconds": seconds}
+        self.readout.value = f"{shown}  ({seconds * 1000:.0f} ms)"
+        self.last = {"weights": mix.cpu(), "image": output.cpu(), "seconds": seconds}
+        return self.last
 
 
 class StrengthDemo:
@@ -103,7 +109,7 @@ class StrengthDemo:
         strength: the starting strength in ``[0, 1]`` (the slider moves in steps of 0.1).
 
     Building the demo predicts every painting's style vector; each (style, strength) picture is
-    computed the first time it is shown and cached. ``state`` holds the last ``style``,
+    computed the first time it is shown and kept in ``cache``. ``last`` holds the last ``style``,
     ``strength``, ``image`` and ``seconds``.
     """
 
@@ -131,18 +137,18 @@ class StrengthDemo:
             description="strength",
             continuous_update=False,
         )
-        self.image = widgets.Image(format="png")
-        self.label = widgets.Label()
-        self.state: dict[str, object] = {}
+        self.picture = widgets.Image(format="png")
+        self.readout = widgets.Label()
+        self.last: dict[str, object] = {}
         self.dropdown.observe(self.update, names="value")
         self.slider.observe(self.update, names="value")
         self.widget = widgets.VBox(
-            [widgets.HBox([self.dropdown, self.slider]), self.image, self.label]
+            [widgets.HBox([self.dropdown, self.slider]), self.picture, self.readout]
         )
         self.update()
 
-    def update(self, change: object = None) -> None:
-        """Show the picture for the current style and strength (computed once, then cached)."""
+    def update(self, change: object = None) -> dict[str, object]:
+        """Show and return the picture for the current style and strength (computed once)."""
         start = time.perf_counter()
         name, strength = self.dropdown.value, round(self.slider.value, 1)
         if (name, strength) not in self.cache:
@@ -150,7 +156,10 @@ class StrengthDemo:
             output = self.stylizer.stylize(self.content, vector)
             self.cache[name, strength] = (output, png_bytes(output))
         output, png = self.cache[name, strength]
-        self.image.value = png
+        self.picture.value = png
         seconds = time.perf_counter() - start
-        self.label.value = f"style vector = {strength:.1f}·v({name}) + {1 - strength:.1f}·v(photo)"
-        self.state = {"style": name, "strength": strength, "image": output, "seconds": seconds}
+        self.readout.value = (
+            f"style vector = {strength:.1f}·v({name}) + {1 - strength:.1f}·v(photo)"
+        )
+        self.last = {"style": name, "strength": strength, "image": output, "seconds": seconds}
+        return self.last

@@ -12,8 +12,6 @@ built, and cached as a PNG, so the slider answers within 0.5 s on 2 CPU cores.
 
 from __future__ import annotations
 
-import io
-
 import ipywidgets as widgets
 import torch
 from matplotlib.axes import Axes
@@ -22,7 +20,8 @@ from torchvision.utils import make_grid
 
 from nstlib.errors import NstlibError
 from nstlib.gan_train import GANHistory
-from nstlib.ring import ModeCoverage, mode_coverage, ring_modes
+from nstlib.images import figure_png
+from nstlib.ring import RING, ModeCoverage, Ring, mode_coverage, ring_modes
 
 
 def _is_points(samples: torch.Tensor) -> bool:
@@ -35,22 +34,22 @@ class SnapshotScrubber:
     Args:
         runs: ``{name: history}``; every history must hold snapshots at the same steps, all
             ``[N, 2]`` points (ring runs) or all ``[N, C, H, W]`` images in ``[-1, 1]``.
-        n_modes, radius, std: the ring the points were trained on (for the mode markers and the
-            coverage count); ignored for images.
+        ring: the ring the points were trained on (for the mode markers and the coverage
+            count); ignored for images.
         images_per_row: columns of each image grid; ignored for points.
         max_images: at most this many images of each snapshot are shown.
 
-    ``widget`` is the ipywidgets box to display; :meth:`frame` is the plain computation behind it
-    (the PNG for one slider position) and ``renders`` counts the cache misses.
+    The demo interface (see :mod:`nstlib.demos`): ``widget`` is the box to display, ``picture``
+    the panels, ``readout`` the step and modes covered, and :meth:`update` the slider's callback;
+    ``last`` is the PNG shown and ``cache`` holds every snapshot's PNG by index. :meth:`frame` is
+    the plain computation behind it and ``renders`` counts the cache misses.
     """
 
     def __init__(
         self,
         runs: dict[str, GANHistory],
         *,
-        n_modes: int = 8,
-        radius: float = 2.0,
-        std: float = 0.05,
+        ring: Ring = RING,
         images_per_row: int = 8,
         max_images: int = 32,
     ) -> None:
@@ -68,10 +67,10 @@ class SnapshotScrubber:
         self.runs = runs
         self.steps: list[int] = steps[0]
         self.points = kinds.pop()
-        self.n_modes, self.radius, self.std = n_modes, radius, std
+        self.ring = ring
         self.images_per_row, self.max_images = images_per_row, max_images
         self.renders = 0
-        self._cache: dict[int, bytes] = {}
+        self.cache: dict[int, bytes] = {}
 
         self.slider = widgets.IntSlider(
             value=len(self.steps) - 1,
@@ -81,23 +80,23 @@ class SnapshotScrubber:
             style={"description_width": "initial"},
             layout=widgets.Layout(width="480px"),
         )
-        self.image = widgets.Image(format="png")
+        self.picture = widgets.Image(format="png")
         self.readout = widgets.HTML()
-        self.widget = widgets.VBox([self.slider, self.readout, self.image])
+        self.widget = widgets.VBox([self.slider, self.readout, self.picture])
         # Draw every snapshot now (about 0.1 s each) so that moving the slider is a lookup.
         for index in range(len(self.steps)):
             self.frame(index)
-        self.slider.observe(self._on_change, names="value")
-        self.show()
+        self.slider.observe(self.update, names="value")
+        self.last: bytes = self.update()
 
     def frame(self, index: int) -> bytes:
         """The PNG of snapshot ``index`` (0 = before training), one panel per run (cached)."""
         if not 0 <= index < len(self.steps):
             raise NstlibError(f"index must be between 0 and {len(self.steps) - 1}; got {index}.")
-        if index not in self._cache:
+        if index not in self.cache:
             self.renders += 1
-            self._cache[index] = self._render(index)
-        return self._cache[index]
+            self.cache[index] = self._render(index)
+        return self.cache[index]
 
     def coverage_line(self, index: int) -> str:
         """The readout for snapshot ``index``: its step and, for ring runs, each run's covered modes."""
@@ -105,13 +104,13 @@ class SnapshotScrubber:
         if not self.points:
             return f"step {step} of {self.steps[-1]}"
         parts = [
-            f"{name}: {self._coverage(h, index).modes_covered}/{self.n_modes} modes"
+            f"{name}: {self._coverage(h, index).modes_covered}/{self.ring.n_modes} modes"
             for name, h in self.runs.items()
         ]
         return f"step {step} of {self.steps[-1]} | " + ", ".join(parts)
 
     def _coverage(self, history: GANHistory, index: int) -> ModeCoverage:
-        return mode_coverage(history.snapshots[index].samples, self.n_modes, self.radius, self.std)
+        return mode_coverage(history.snapshots[index].samples, self.ring)
 
     def _render(self, index: int) -> bytes:
         n = len(self.runs)
@@ -134,15 +133,13 @@ class SnapshotScrubber:
                 ax.set_yticks([])
         fig.suptitle(f"Generator samples from a fixed batch of noise, step {step}")
         fig.tight_layout()
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png")
-        return buffer.getvalue()
+        return figure_png(fig)
 
     def _scatter(
         self, ax: Axes, samples: torch.Tensor, name: str, history: GANHistory, index: int
     ) -> None:
-        modes, samples = ring_modes(self.n_modes, self.radius).numpy(), samples.float().numpy()
-        limit = 1.6 * self.radius
+        modes, samples = ring_modes(self.ring).numpy(), samples.float().numpy()
+        limit = 1.6 * self.ring.radius
         ax.scatter(samples[:, 0], samples[:, 1], s=2, alpha=0.3, label="generated")
         ax.scatter(modes[:, 0], modes[:, 1], marker="x", c="red", s=40, label="mode centres")
         ax.set_xlim(-limit, limit)
@@ -152,18 +149,19 @@ class SnapshotScrubber:
         ax.set_ylabel("$x_2$")
         coverage = self._coverage(history, index)
         ax.set_title(
-            f"{name}: {coverage.modes_covered}/{self.n_modes} modes, "
+            f"{name}: {coverage.modes_covered}/{self.ring.n_modes} modes, "
             f"{coverage.high_quality:.0%} high-quality",
             fontsize=10,
         )
         ax.legend(loc="upper right", fontsize=7, markerscale=2)
 
-    def show(self) -> bytes:
-        """Draw the slider's current snapshot and update the readout."""
-        png = self.frame(self.slider.value)
-        self.image.value = png
-        self.readout.value = self.coverage_line(self.slider.value)
-        return png
+    def update(self, change: dict | None = None) -> bytes:
+        """Show the slider's current snapshot and its readout; return its PNG.
 
-    def _on_change(self, change: dict) -> None:
-        self.show()
+        ``change`` is the event ipywidgets passes to an observer; the slider's value is read
+        directly, so calling ``update()`` by hand does the same.
+        """
+        self.last = self.frame(self.slider.value)
+        self.picture.value = self.last
+        self.readout.value = self.coverage_line(self.slider.value)
+        return self.last

@@ -59,7 +59,9 @@ class StyleGridDemo:
         device: where to run (default: :func:`nstlib.runtime.device`).
 
     Nothing is computed until :meth:`precompute` (or a look-up) asks for it. ``widget`` is the box
-    to display; :meth:`show` is the slider callback; ``computations`` counts optimisation runs.
+    to display, :meth:`update` the slider callback, ``picture`` the image widget, ``readout`` the
+    text under it, ``last`` the result shown and ``cache`` the computed pictures by
+    ``(exponent, label)``; ``computations`` counts optimisation runs.
     """
 
     def __init__(
@@ -95,7 +97,7 @@ class StyleGridDemo:
         self.exponents = exponents
         self.size, self.steps, self.device = size, steps, device
         self.computations = 0
-        self._cache: dict[tuple[float, str], GridResult] = {}
+        self.cache: dict[tuple[float, str], GridResult] = {}
 
         grid_step = gaps.pop() if gaps else 1.0
         self.weight_slider = widgets.FloatLogSlider(
@@ -113,19 +115,19 @@ class StyleGridDemo:
             options=list(self.layer_sets), description="style layers"
         )
         self.run_button = widgets.Button(description="run this setting", icon="play")
-        self.image = widgets.Image(format="png", width="384px")
+        self.picture = widgets.Image(format="png", width="384px")
         self.readout = widgets.HTML()
         self.widget = widgets.VBox(
             [
                 self.weight_slider,
                 self.layers_buttons,
                 self.run_button,
-                self.image,
+                self.picture,
                 self.readout,
             ]
         )
-        self.weight_slider.observe(self._on_change, names="value")
-        self.layers_buttons.observe(self._on_change, names="value")
+        self.weight_slider.observe(self.update, names="value")
+        self.layers_buttons.observe(self.update, names="value")
         self.run_button.on_click(self._on_run)
         self.last: GridResult | None = None
 
@@ -138,11 +140,11 @@ class StyleGridDemo:
         """Compute every picture of the grid (with a tqdm bar), then show the sliders' setting."""
         for exponent, label in tqdm(self.grid, desc="style grid", disable=not progress):
             self.result(exponent, label)
-        self.show()
+        self.update()
 
     def cached(self, exponent: float, label: str) -> GridResult | None:
         """The picture for ``10**exponent`` and ``label`` if it was computed, else ``None``."""
-        return self._cache.get((round(exponent, 3), label))
+        return self.cache.get((round(exponent, 3), label))
 
     def result(self, exponent: float, label: str) -> GridResult:
         """The picture for style weight ``10**exponent`` and layer set ``label`` (computed once)."""
@@ -151,7 +153,7 @@ class StyleGridDemo:
                 f"label={label!r} is not a layer set; use one of {list(self.layer_sets)}."
             )
         key = (round(exponent, 3), label)
-        if key not in self._cache:
+        if key not in self.cache:
             self.computations += 1
             run = stylize(
                 self.content,
@@ -164,7 +166,7 @@ class StyleGridDemo:
                 device=self.device,
                 progress=False,
             )
-            self._cache[key] = GridResult(
+            self.cache[key] = GridResult(
                 image=run.image,
                 style_weight=10 ** key[0],
                 layers=label,
@@ -172,9 +174,9 @@ class StyleGridDemo:
                 content_loss=run.history["content"][-1],
                 seconds=run.seconds,
             )
-        return self._cache[key]
+        return self.cache[key]
 
-    def show(self) -> GridResult | None:
+    def update(self, change: dict | None = None) -> GridResult | None:
         """The slider callback: show the sliders' setting, or the nearest computed weight.
 
         Never runs an optimisation: a setting that was not computed shows the nearest computed
@@ -186,9 +188,9 @@ class StyleGridDemo:
         found = self.cached(exponent, label)
         note = ""
         if found is None:
-            done = [e for (e, lab) in self._cache if lab == label]
+            done = [e for (e, lab) in self.cache if lab == label]
             if not done:
-                self.image.value = b""  # never leave another layer set's picture on screen
+                self.picture.value = b""  # never leave another layer set's picture on screen
                 self.readout.value = (
                     f"Nothing computed yet for the layer set <b>{label}</b>: press "
                     "<i>run this setting</i>."
@@ -196,12 +198,12 @@ class StyleGridDemo:
                 self.last = None
                 return None
             nearest = min(done, key=lambda e: abs(e - exponent))
-            found = self._cache[(nearest, label)]
+            found = self.cache[(nearest, label)]
             note = (
                 f"<br><b>Not computed:</b> weight {10**exponent:.1e}. Showing the nearest computed "
                 f"weight, {found.style_weight:.1e}; press <i>run this setting</i> to compute it."
             )
-        self.image.value = png_bytes(found.image)
+        self.picture.value = png_bytes(found.image)
         self.readout.value = (
             f"style weight <b>{found.style_weight:.1e}</b>, style layers <b>{label}</b> "
             f"({', '.join(self.layer_sets[label])}) &nbsp;|&nbsp; final losses: style "
@@ -219,10 +221,7 @@ class StyleGridDemo:
             self.result(math.log10(self.weight_slider.value), self.layers_buttons.value)
         finally:
             self.run_button.disabled = False
-        return self.show()
-
-    def _on_change(self, change: dict) -> None:
-        self.show()
+        return self.update()
 
     def _on_run(self, button: widgets.Button) -> None:
         self.run()

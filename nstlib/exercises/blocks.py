@@ -49,11 +49,11 @@ def check_residual_forward(
     """
 
     def body() -> str:
-        generator = torch.Generator().manual_seed(2)
+        rng = torch.Generator().manual_seed(2)
         shapes = [(2, CHANNELS, 8, 8), (1, CHANNELS, 5, 7), (3, CHANNELS, 6, 6)]
         for seed, shape in enumerate(shapes):
             block = _reference_block(seed)
-            x = torch.randn(shape, generator=generator)
+            x = torch.randn(shape, generator=rng)
             with torch.no_grad():
                 branch = block.branch(x)
                 expected = x + branch
@@ -159,8 +159,8 @@ def check_cyclegan_branch(make_branch: Callable[[int], nn.Module]) -> CheckResul
             )
             raise Mismatch(f"{n_params} parameters, expected {expected_params}.", hint)
 
-        generator = torch.Generator().manual_seed(4)
-        x = torch.randn(2, channels, 10, 12, generator=generator)
+        rng = torch.Generator().manual_seed(4)
+        x = torch.randn(2, channels, 10, 12, generator=rng)
         with torch.no_grad():
             actual = branch(x)
             expected = _reference_branch(convs)(x)

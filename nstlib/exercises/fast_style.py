@@ -23,11 +23,11 @@ from nstlib.exercises import CheckResult, Mismatch, expect_close, name_mistake, 
 TOLERANCE = 1e-4
 
 
-def _features(generator: torch.Generator, batch: int, channels: int, h: int, w: int):
+def _features(rng: torch.Generator, batch: int, channels: int, h: int, w: int):
     """Features with a different mean and spread per channel, and one constant channel (σ = 0)."""
-    x = torch.randn(batch, channels, h, w, generator=generator)
-    scale = torch.rand(1, channels, 1, 1, generator=generator) * 3 + 0.5
-    shift = torch.randn(1, channels, 1, 1, generator=generator) * 2
+    x = torch.randn(batch, channels, h, w, generator=rng)
+    scale = torch.rand(1, channels, 1, 1, generator=rng) * 3 + 0.5
+    shift = torch.randn(1, channels, 1, 1, generator=rng) * 2
     x = x * scale + shift
     x[:, -1] = 1.5  # a constant channel: dividing by σ without eps gives NaN
     return x
@@ -64,17 +64,17 @@ def check_conditional_instance_norm(
     """
 
     def body() -> str:
-        generator = torch.Generator().manual_seed(6)
+        rng = torch.Generator().manual_seed(6)
         styles, channels = 5, 4
-        gamma = torch.rand(styles, channels, generator=generator) * 2 + 0.5
-        beta = torch.randn(styles, channels, generator=generator)
+        gamma = torch.rand(styles, channels, generator=rng) * 2 + 0.5
+        beta = torch.randn(styles, channels, generator=rng)
         one_hot = torch.zeros(styles)
         one_hot[2] = 1.0
         blend = torch.tensor([0.5, 0.0, 0.2, 0.3, 0.0])
-        per_image = torch.softmax(torch.randn(2, styles, generator=generator), dim=1)
+        per_image = torch.softmax(torch.randn(2, styles, generator=rng), dim=1)
         cases = [("one style", one_hot, 1), ("a blend", blend, 1), ("a [B, S] blend", per_image, 2)]
         for label, weights, batch in cases:
-            x = _features(generator, batch, channels, 4, 6)
+            x = _features(rng, batch, channels, 4, 6)
             expected = conditional_instance_norm(x, weights, gamma, beta)
             actual = fn(x.clone(), weights.clone(), gamma.clone(), beta.clone())
             scale, shift = _blend(weights, gamma, channels), _blend(weights, beta, channels)
@@ -119,10 +119,10 @@ def check_adain(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> Che
     """
 
     def body() -> str:
-        generator = torch.Generator().manual_seed(7)
+        rng = torch.Generator().manual_seed(7)
         for batch in (1, 2):
-            content = _features(generator, batch, 4, 5, 6)
-            style = _features(generator, batch, 4, 7, 3)
+            content = _features(rng, batch, 4, 5, 6)
+            style = _features(rng, batch, 4, 7, 3)
             style[:, -1] += torch.linspace(-1, 1, 21).reshape(7, 3)  # give it a spread: σ > 0
             expected = adain(content, style)
             actual = fn(content.clone(), style.clone())

@@ -31,9 +31,9 @@ STABLE_HINT = (
 
 def _logits(seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     """A real and a fake batch of logits, ``[4, 1]`` and ``[6, 1]`` (different sizes on purpose)."""
-    generator = torch.Generator().manual_seed(seed)
-    real = torch.randn(4, 1, generator=generator) * 2 + 0.5
-    fake = torch.randn(6, 1, generator=generator) * 2 - 0.5
+    rng = torch.Generator().manual_seed(seed)
+    real = torch.randn(4, 1, generator=rng) * 2 + 0.5
+    fake = torch.randn(6, 1, generator=rng) * 2 - 0.5
     return real, fake
 
 

@@ -26,11 +26,11 @@ def check_gram_matrix(gram: Callable[[torch.Tensor], torch.Tensor]) -> CheckResu
     """Check ``gram(features)``: ``[B, C, H, W]`` → ``[B, C, C]``, the raw (unnormalised) sum."""
 
     def body() -> str:
-        generator = torch.Generator().manual_seed(5)
+        rng = torch.Generator().manual_seed(5)
         shapes = [(2, 3, 4, 5), (1, 4, 3, 3), (3, 5, 6, 2)]
         for shape in shapes:
             b, c, h, w = shape
-            features = torch.rand(shape, generator=generator)  # after a ReLU: non-negative
+            features = torch.rand(shape, generator=rng)  # after a ReLU: non-negative
             before = features.clone()
             actual = gram(features)
             if not torch.equal(features, before):
@@ -38,7 +38,7 @@ def check_gram_matrix(gram: Callable[[torch.Tensor], torch.Tensor]) -> CheckResu
                     "your function changed the features in place.",
                     "reshape into a new tensor (features.reshape(B, C, H * W)); don't modify it.",
                 )
-            expected = gram_matrix(features, normalize="none")
+            expected = gram_matrix(features, normalise="none")
             flat = features.reshape(b, c, h * w)
             across_batch = features.transpose(0, 1).reshape(c, b * h * w)
             mistakes = {
@@ -68,21 +68,21 @@ def check_gram_matrix(gram: Callable[[torch.Tensor], torch.Tensor]) -> CheckResu
                 "flatten to F = features.reshape(B, C, H * W) and return F @ F.transpose(1, 2).",
                 atol=TOLERANCE,
             )
-        return f"matches nstlib's gram_matrix(..., normalize='none') on {len(shapes)} feature maps."
+        return f"matches nstlib's gram_matrix(..., normalise='none') on {len(shapes)} feature maps."
 
     return run_check("gram_matrix", body)
 
 
 def _inputs(
-    generator: torch.Generator,
+    rng: torch.Generator,
 ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
     """Features of two layers and the style image's Grams (of a different spatial size)."""
     layers = {"relu1_1": (4, 8, 10), "relu2_1": (6, 4, 5)}
     features = {
-        name: torch.rand((1, c, h, w), generator=generator) for name, (c, h, w) in layers.items()
+        name: torch.rand((1, c, h, w), generator=rng) for name, (c, h, w) in layers.items()
     }
     style_features = {
-        name: torch.rand((1, c, h + 3, w + 1), generator=generator)
+        name: torch.rand((1, c, h + 3, w + 1), generator=rng)
         for name, (c, h, w) in layers.items()
     }
     return features, {name: gram_matrix(f) for name, f in style_features.items()}
@@ -100,8 +100,8 @@ def check_style_loss(
     """
 
     def body() -> str:
-        generator = torch.Generator().manual_seed(6)
-        features, targets = _inputs(generator)
+        rng = torch.Generator().manual_seed(6)
+        features, targets = _inputs(rng)
         features = {name: f.requires_grad_(True) for name, f in features.items()}
         actual = loss_fn(features, targets)
         if not isinstance(actual, torch.Tensor) or actual.numel() != 1:
@@ -119,7 +119,7 @@ def check_style_loss(
         with torch.no_grad():
             expected = style_loss(features, targets)
             grams = {n: gram_matrix(f) for n, f in features.items()}
-            raw = {n: gram_matrix(f, normalize="none") for n, f in features.items()}
+            raw = {n: gram_matrix(f, normalise="none") for n, f in features.items()}
             per_layer = {n: ((grams[n] - targets[n]) ** 2).mean() for n in targets}
             mistakes = {
                 "your Gram is the raw sum but the targets are divided by C·H·W: normalise the "

@@ -23,8 +23,11 @@ def atomic_write(path: str | Path) -> Iterator[Path]:
 
     Usage::
 
-        with atomic_write("run/checkpoint.pt") as tmp:
-            torch.save(state, tmp)
+        with atomic_write("run/checkpoint.pt") as tmp, open(tmp, "wb") as file:
+            torch.save(state, file)
+
+    (``torch.save`` is given the open file rather than the path because it names the archive inside
+    the file after the path, which would then be the temporary name.)
 
     If the block raises (or the process is interrupted), the temporary file is deleted and
     ``path`` is untouched. The temporary name starts with ``.`` and ends with ``.part``.
@@ -33,6 +36,10 @@ def atomic_write(path: str | Path) -> Iterator[Path]:
     handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     os.close(handle)
     tmp = Path(name)
+    # mkstemp creates the file private (0600); give it the mode any new file would get (umask).
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
     try:
         yield tmp
         with open(tmp, "rb+") as file:  # the data must be on disk before the rename publishes it

@@ -2,10 +2,10 @@
 
     .venv/bin/python tests/benchmarks/cyclegan_budget.py [--seconds 300] [--pair texture]
 
-Trains lesson 04's toy CycleGAN (``nstlib.demos.cyclegan.toy_cyclegan``: ResnetGenerator ngf 16
+Trains lesson 04's toy CycleGAN (``nstlib.toy_cyclegan.toy_cyclegan``: ResnetGenerator ngf 16
 with 4 blocks, PatchGANs ndf 16 with 2 layers; the reference losses and optimiser) on 32-px toy
 images until the wall-clock budget is spent, and every ``--every`` seconds prints, on lesson 04's
-64 held-out images of each domain (``nstlib.demos.cyclegan.evaluate``):
+64 held-out images of each domain (``nstlib.toy_cyclegan.evaluate``):
 
 * ``score_AB``: mean :func:`nstlib.toy_domains.domain_score` of the translations A → B
   (0 looks like A, 1 looks like B; real B images score 1);
@@ -23,7 +23,7 @@ import time
 import torch
 
 from nstlib.cyclegan_train import CycleGANConfig, CycleGANTrainer
-from nstlib.demos.cyclegan import domain_sampler, evaluate, held_out_batches, toy_cyclegan
+from nstlib.toy_cyclegan import domain_sampler, evaluate, held_out_batches, toy_cyclegan
 
 
 def main() -> None:

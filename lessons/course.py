@@ -1,20 +1,25 @@
-"""Course maintenance: re-execute the lessons and write the student copies.
+"""Course maintenance (for the course's authors): re-execute the lessons, write the student copies.
 
-``python -m nstlib course execute`` runs every lesson top to bottom in a fresh kernel with the
-``student`` profile and stores the outputs, so stored outputs are always fresh and never edited by
-hand. It prints the wall time of each lesson and writes it into the lesson's header and the README's
-lesson table: a run on a 2-core CPU fills in the CPU budget, a run on a CUDA GPU the GPU budget, so
-the budgets a student reads are always measured, never guessed.
+This is tooling, not course material, so it lives beside the lessons instead of inside the
+``nstlib`` package that students read. ``make lessons`` and ``make student`` run it.
 
-``python -m nstlib course student-copies`` writes ``student/NN_topic.ipynb``: every code block
+``python lessons/course.py execute [NAME ...]`` runs every lesson (or those named) top to bottom
+in a fresh kernel with the ``student`` profile and stores the outputs, so stored outputs are always
+fresh and never edited by hand. It prints the wall time of each lesson and writes it into the
+lesson's header and the README's lesson table: a run on a 2-core CPU fills in the CPU budget, a run
+on a CUDA GPU the GPU budget, so the budgets a student reads are always measured, never guessed.
+
+``python lessons/course.py student-copies`` writes ``student/NN_topic.ipynb``: every code block
 between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` (nbgrader's convention) becomes
 ``raise NotImplementedError(...)`` and all outputs are cleared.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
+import sys
 import time
 from pathlib import Path
 
@@ -24,8 +29,8 @@ import torch
 from nstlib.errors import NstlibError
 from nstlib.runtime import device
 
-REPO = Path(__file__).resolve().parent.parent
-LESSONS = REPO / "lessons"
+LESSONS = Path(__file__).resolve().parent  # this file sits in lessons/
+REPO = LESSONS.parent
 STUDENT = REPO / "student"
 README = REPO / "README.md"
 
@@ -191,3 +196,28 @@ def execute_lessons(names: list[str] | None = None, profile: str = "student") ->
         )
     sync_readme_budgets()
     return seconds
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python lessons/course.py {execute,student-copies}``; returns the exit status."""
+    parser = argparse.ArgumentParser(
+        prog="python lessons/course.py", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("action", choices=["execute", "student-copies"])
+    parser.add_argument("lessons", nargs="*", help="only lessons whose file name contains these")
+    parser.add_argument("--profile", default="student", choices=["ci", "student", "full"])
+    args = parser.parse_args(argv)
+    try:
+        if args.action == "execute":
+            execute_lessons(args.lessons or None, profile=args.profile)
+        else:
+            for path in write_student_copies():
+                print(f"wrote {path}")
+    except NstlibError as exc:  # a failing lesson or a bad name: one message, no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

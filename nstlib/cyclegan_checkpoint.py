@@ -1,0 +1,149 @@
+"""Saving a CycleGAN run and resuming it exactly: checkpoints beside the training step.
+
+A CycleGAN trains for hours, so a run of :class:`~nstlib.cyclegan_train.CycleGANTrainer` must
+survive being stopped. A checkpoint holds everything that influences the next step: the four
+networks' weights, both Adams' moments, the learning-rate schedulers, the step and epoch counters,
+the image pools (their images and random generators), and the global random states of torch,
+CUDA, Python and NumPy (the samplers draw from them). A run that is stopped and resumed therefore
+computes bit-for-bit what an uninterrupted run computes, on the same machine and thread count.
+
+* :func:`save_checkpoint` writes one (atomically: a crash never leaves half a file);
+* :func:`load_checkpoint` restores one into a trainer built with the same config;
+* :func:`resume` builds a new trainer with the saved config and restores the checkpoint into it.
+
+Files are read with ``torch.load(weights_only=True)`` (:mod:`nstlib.plumbing.weights`): tensors
+and plain numbers only, no code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from nstlib.cyclegan_train import CycleGANConfig, CycleGANTrainer
+from nstlib.errors import NstlibError
+from nstlib.plumbing.atomic import atomic_write
+from nstlib.plumbing.weights import load_strict, read_weights
+
+MODEL_NAMES = ("G_AB", "G_BA", "D_A", "D_B")  # the trainer's attributes holding the networks
+WHAT = "a CycleGAN checkpoint written by nstlib.cyclegan_checkpoint.save_checkpoint"
+
+
+def global_rng_state() -> dict:
+    """The global random states (torch, CUDA, Python, NumPy) as ``weights_only``-loadable values."""
+    name, key, *rest = np.random.get_state()
+    return {
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+        "python": random.getstate(),
+        # weights_only loading refuses NumPy arrays, so NumPy's key travels as a tensor.
+        "numpy": (name, torch.from_numpy(key.astype(np.int64)), *rest),
+    }
+
+
+def set_global_rng_state(state: dict) -> None:
+    """Restore what :func:`global_rng_state` returned (CUDA's only where CUDA is available)."""
+    torch.set_rng_state(state["torch"])
+    if state["cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+    random.setstate(state["python"])
+    name, key, *rest = state["numpy"]
+    np.random.set_state((name, key.numpy().astype(np.uint32), *rest))
+
+
+def trainer_state(trainer: CycleGANTrainer) -> dict:
+    """Everything ``trainer``'s next step depends on, as tensors and plain Python values."""
+    return {
+        "config": dataclasses.asdict(trainer.config),
+        "models": {name: getattr(trainer, name).state_dict() for name in MODEL_NAMES},
+        "opt_G": trainer.opt_G.state_dict(),
+        "opt_D": trainer.opt_D.state_dict(),
+        "schedulers": [s.state_dict() for s in trainer.schedulers],
+        "pools": {"A": trainer.pool_A.state_dict(), "B": trainer.pool_B.state_dict()},
+        "step_count": trainer.step_count,
+        "epoch": trainer.epoch,
+        "rng": global_rng_state(),
+    }
+
+
+def save_checkpoint(trainer: CycleGANTrainer, path: str | Path) -> Path:
+    """Write ``trainer``'s checkpoint to ``path`` (its folder must exist); return the path."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise NstlibError(
+            f"Folder {path.parent} does not exist; create it before saving {path.name}."
+        )
+    with atomic_write(path) as tmp, tmp.open("wb") as file:  # a file: see atomic_write
+        torch.save(trainer_state(trainer), file)
+    return path
+
+
+def read_checkpoint(path: str | Path) -> dict:
+    """The dict :func:`save_checkpoint` wrote to ``path``, read on the CPU with ``weights_only``."""
+    state = read_weights(path, WHAT)
+    missing = {"config", "models", "rng"} - state.keys()
+    if missing:
+        raise NstlibError(f"{path} is not {WHAT}: it has no {', '.join(sorted(missing))}.")
+    return state
+
+
+def saved_config(state: dict) -> CycleGANConfig:
+    """The :class:`~nstlib.cyclegan_train.CycleGANConfig` stored in a checkpoint's ``state``."""
+    saved = state["config"]
+    return CycleGANConfig(**{**saved, "betas": tuple(saved["betas"])})  # a tuple, as in the class
+
+
+def load_checkpoint(trainer: CycleGANTrainer, path: str | Path) -> None:
+    """Restore the checkpoint at ``path`` into ``trainer``, in place.
+
+    This also resets the global random generators (torch, CUDA, Python, NumPy) to their state at
+    save time, so that whatever is sampled next matches the uninterrupted run. The checkpoint's
+    config must equal ``trainer.config``; use :func:`resume` to adopt the saved one.
+    """
+    state = read_checkpoint(path)
+    saved, here = saved_config(state), dataclasses.asdict(trainer.config)
+    if saved != trainer.config:
+        diff = [
+            f"{name}: saved {value!r}, here {here[name]!r}"
+            for name, value in dataclasses.asdict(saved).items()
+            if value != here[name]
+        ]
+        raise NstlibError(
+            f"{path} was trained with another config ({'; '.join(diff)}). "
+            "Use nstlib.cyclegan_checkpoint.resume(path, ...) to continue with the saved config."
+        )
+    for name in MODEL_NAMES:
+        load_strict(getattr(trainer, name), state["models"][name], path, f"a {name} like this one")
+    trainer.opt_G.load_state_dict(state["opt_G"])
+    trainer.opt_D.load_state_dict(state["opt_D"])
+    for scheduler, saved_scheduler in zip(trainer.schedulers, state["schedulers"], strict=True):
+        scheduler.load_state_dict(saved_scheduler)
+    for side, pool in {"A": trainer.pool_A, "B": trainer.pool_B}.items():
+        # Checkpoints are read onto the CPU, where RNG states must be; images go to the device.
+        saved_pool = state["pools"][side]
+        images = [x.to(trainer.device) for x in saved_pool["images"]]
+        pool.load_state_dict({**saved_pool, "images": images})
+    trainer.step_count, trainer.epoch = state["step_count"], state["epoch"]
+    set_global_rng_state(state["rng"])
+
+
+def resume(
+    path: str | Path,
+    G_AB: nn.Module,
+    G_BA: nn.Module,
+    D_A: nn.Module,
+    D_B: nn.Module,
+    device: torch.device | str | None = None,
+) -> CycleGANTrainer:
+    """A trainer with the config saved in ``path``, the checkpoint loaded into it.
+
+    The four networks must have the architecture of the saved ones (their weights are replaced).
+    """
+    trainer = CycleGANTrainer(G_AB, G_BA, D_A, D_B, saved_config(read_checkpoint(path)), device)
+    load_checkpoint(trainer, path)
+    return trainer

@@ -6,7 +6,11 @@
 
 Both run the student's code on small fixed inputs, compare with :class:`nstlib.blocks.ResidualBlock`
 and, when the answer is wrong, compare it with the usual mistakes (a ReLU after the sum, a
-forgotten skip, zero padding, batch norm...) to name the likely one in the hint.
+forgotten skip, zero padding, batch norm...) to name the likely one in the hint. Both also compare
+the gradient that reaches the input and the weights, so a detached answer does not pass.
+
+The student's branch may be any module, its layers registered in any order: the checker records
+the order in which its convs *run* and copies their weights into the reference in that order.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from torch import nn
 
 from nstlib.blocks import Norm, Padding, ResidualBlock
 from nstlib.exercises import CheckResult, Mismatch, expect_close, name_mistake, run_check
+from nstlib.exercises.gradients import expect_gradient
 
 TOLERANCE = 1e-5
 CHANNELS = 4
@@ -53,13 +58,13 @@ def check_residual_forward(
         shapes = [(2, CHANNELS, 8, 8), (1, CHANNELS, 5, 7), (3, CHANNELS, 6, 6)]
         for seed, shape in enumerate(shapes):
             block = _reference_block(seed)
-            x = torch.randn(shape, generator=rng)
-            with torch.no_grad():
-                branch = block.branch(x)
-                expected = x + branch
-                x_before = x.clone()
-                actual = residual_forward(block, x)
-            if not torch.equal(x, x_before):
+            x_leaf = torch.randn(shape, generator=rng).requires_grad_(True)
+            x = x_leaf.clone()  # not a leaf: an in-place `x += ...` runs, and is caught below
+            branch = block.branch(x_leaf)
+            expected = x_leaf + branch
+            x_before = x.detach().clone()
+            actual = residual_forward(block, x)
+            if not torch.equal(x.detach(), x_before):
                 raise Mismatch(
                     "your function changed its input x in place.",
                     "write `x + block.branch(x)`, not `x += ...`: the caller still needs x.",
@@ -83,6 +88,12 @@ def check_residual_forward(
                 what,
                 "return x + block.branch(x), with nothing applied after the sum.",
                 atol=TOLERANCE,
+            )
+            expect_gradient(
+                actual,
+                expected,
+                {"x": x_leaf, "block.branch's weights": list(block.branch.parameters())},
+                what,
             )
         return f"matches nstlib's ResidualBlock on {len(shapes)} random inputs."
 
@@ -114,13 +125,35 @@ def _reference_branch(
     return nn.Sequential(*layers)
 
 
+def _convs_in_execution_order(branch: nn.Module, x: torch.Tensor) -> list[nn.Conv2d]:
+    """The branch's ``Conv2d`` modules in the order its forward pass runs them (one per call).
+
+    Registration order (``branch.modules()``) is how the student happened to write ``__init__``;
+    only the order of the calls says which conv comes first in the computation.
+    """
+    ran: list[nn.Conv2d] = []
+    hooks = [
+        m.register_forward_hook(lambda module, inputs, output: ran.append(module))
+        for m in branch.modules()
+        if isinstance(m, nn.Conv2d)
+    ]
+    try:
+        with torch.no_grad():
+            branch(x)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return ran
+
+
 def check_cyclegan_branch(make_branch: Callable[[int], nn.Module]) -> CheckResult:
     """Check ``make_branch(channels)`` against ``ResidualBlock(channels).branch``.
 
     The branch maps ``[B, C, H, W] → [B, C, H, W]``: reflection pad 1, conv 3×3 (with bias),
     ``InstanceNorm2d`` (no affine, no running stats), ReLU, reflection pad 1, conv 3×3,
-    ``InstanceNorm2d``. The checker copies the student's two conv weights into the reference
-    so that both compute with the same numbers.
+    ``InstanceNorm2d``. The checker copies the student's two conv weights into the reference, in
+    the order the student's forward runs them, so that both compute with the same numbers; it
+    compares outputs in training and in eval mode, and the gradients.
     """
 
     def body() -> str:
@@ -146,6 +179,17 @@ def check_cyclegan_branch(make_branch: Callable[[int], nn.Module]) -> CheckResul
                 "CycleGAN trains with batch size 1: use nn.InstanceNorm2d(channels), which "
                 "normalises each image on its own.",
             )
+        running = [
+            m
+            for m in branch.modules()
+            if isinstance(m, nn.InstanceNorm2d) and m.track_running_stats
+        ]
+        if running:
+            raise Mismatch(
+                "an nn.InstanceNorm2d keeps running statistics (track_running_stats=True).",
+                "keep the default track_running_stats=False: in eval mode running averages would "
+                "replace each image's own statistics, and the generator would change its output.",
+            )
         expected_params = 2 * (9 * channels**2 + channels)
         n_params = sum(p.numel() for p in branch.parameters())
         if n_params != expected_params:
@@ -161,9 +205,17 @@ def check_cyclegan_branch(make_branch: Callable[[int], nn.Module]) -> CheckResul
 
         rng = torch.Generator().manual_seed(4)
         x = torch.randn(2, channels, 10, 12, generator=rng)
+        ran = _convs_in_execution_order(branch, x)
+        if len(ran) != 2 or len(set(ran)) != 2:
+            raise Mismatch(
+                f"your forward ran {len(ran)} conv call(s) on {len(set(ran))} different conv(s).",
+                "call each of the two convs exactly once: pad, conv1, norm, ReLU, pad, conv2, norm.",
+            )
+        convs = ran
+        reference = _reference_branch(convs)
         with torch.no_grad():
             actual = branch(x)
-            expected = _reference_branch(convs)(x)
+            expected = reference(x)
             mistakes = {
                 "zero padding (padding=1 in the conv) sees a black frame around the image: pad "
                 "with nn.ReflectionPad2d(1) and give the conv padding=0.": _reference_branch(
@@ -193,6 +245,34 @@ def check_cyclegan_branch(make_branch: Callable[[int], nn.Module]) -> CheckResul
             "the order is pad, conv, instance norm, ReLU, pad, conv, instance norm.",
             atol=1e-4,
         )
+        x_leaf = x.clone().requires_grad_(True)
+        expect_gradient(
+            branch(x_leaf),
+            reference(x_leaf),
+            {"x": x_leaf, "the convs' weights": [p for c in convs for p in c.parameters()]},
+            "the branch's output",
+            reference_inputs={
+                "x": x_leaf,
+                "the convs' weights": [
+                    p for m in reference if isinstance(m, nn.Conv2d) for p in m.parameters()
+                ],
+            },
+        )
+        was_training = branch.training
+        branch.eval()
+        reference.eval()
+        with torch.no_grad():
+            in_eval = branch(x)
+        branch.train(was_training)  # the student's module is theirs: leave its mode as it was
+        with torch.no_grad():
+            expect_close(
+                in_eval,
+                reference(x),
+                "the branch's output in eval mode",
+                "use layers that behave the same in training and in eval mode: instance norm "
+                "with its defaults, no dropout.",
+                atol=1e-4,
+            )
         return (
             f"same layers and outputs as ResidualBlock({channels}).branch "
             f"({n_params} parameters = 2·(9·{channels}² + {channels}))."

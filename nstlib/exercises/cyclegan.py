@@ -9,7 +9,8 @@ Both call the student's function with two small fixed generators and fixed image
 :func:`nstlib.cyclegan.cycle_loss` and :func:`nstlib.cyclegan.identity_loss`, and, when the answer
 is wrong, compare it with the usual mistakes (MSE instead of L1, a missing weight, the generators
 in the wrong order, the identity pairing ``G_AB(a)`` instead of ``G_AB(b)``...) to name the likely
-one in the hint.
+one in the hint. Each loss must also send the reference's gradient into both generators: a
+``G_AB(a).detach()`` inside the cycle would print the right number and leave ``G_AB`` untrained.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from torch import nn
 
 from nstlib.cyclegan import ResnetGenerator, cycle_loss, identity_loss
 from nstlib.exercises import ITEM_HINT, CheckResult, Mismatch, name_mistake, run_check
+from nstlib.exercises.gradients import expect_gradient
 
 Generator = nn.Module
 LossPair = tuple[torch.Tensor, torch.Tensor]
@@ -74,6 +76,25 @@ def _compare(
         raise Mismatch(f"{what} is ({values}), expected ({expected_values}).", hint)
 
 
+def _expect_gradients(
+    actual: LossPair, expected: LossPair, G_AB: Generator, G_BA: Generator, names: tuple[str, str]
+) -> None:
+    """Each loss of the pair sends the reference's gradient into both generators' weights."""
+    weights = {"G_AB's weights": list(G_AB.parameters()), "G_BA's weights": list(G_BA.parameters())}
+    for value, reference, name in zip(actual, expected, names, strict=True):
+        expect_gradient(
+            value,
+            reference,
+            weights,
+            name,
+            hints={
+                f"{g}'s weights": f"don't detach (or compute under torch.no_grad()) the images "
+                f"that {g} makes: this loss must train {g}, so its output has to stay in the graph."
+                for g in ("G_AB", "G_BA")
+            },
+        )
+
+
 def check_cycle_losses(
     cycle_losses: Callable[[Generator, Generator, torch.Tensor, torch.Tensor, float], LossPair],
 ) -> CheckResult:
@@ -86,14 +107,14 @@ def check_cycle_losses(
     def body() -> str:
         for seed in (0, 1):
             G_AB, G_BA, a, b = _fixture(seed)
+            result = cycle_losses(G_AB, G_BA, a, b, LAMBDA)
+            actual = _as_pair(
+                result, "cycle_losses", "return (loss_A, loss_B), one scalar per direction."
+            )
+            fake_B, fake_A = G_AB(a), G_BA(b)
+            rec_A, rec_B = G_BA(fake_B), G_AB(fake_A)
+            expected = (cycle_loss(a, rec_A, LAMBDA), cycle_loss(b, rec_B, LAMBDA))
             with torch.no_grad():
-                result = cycle_losses(G_AB, G_BA, a, b, LAMBDA)
-                actual = _as_pair(
-                    result, "cycle_losses", "return (loss_A, loss_B), one scalar per direction."
-                )
-                fake_B, fake_A = G_AB(a), G_BA(b)
-                rec_A, rec_B = G_BA(fake_B), G_AB(fake_A)
-                expected = (cycle_loss(a, rec_A, LAMBDA), cycle_loss(b, rec_B, LAMBDA))
                 l1 = (F.l1_loss(rec_A, a), F.l1_loss(rec_B, b))
                 mistakes = {
                     "the cycle loss is an L1 distance (mean absolute error), not MSE: use "
@@ -129,6 +150,7 @@ def check_cycle_losses(
                 "the pair of cycle losses",
                 "loss_A = lam·mean|G_BA(G_AB(real_A)) − real_A|, and the same from B.",
             )
+            _expect_gradients(actual, expected, G_AB, G_BA, ("loss_A", "loss_B"))
         return "matches nstlib.cyclegan.cycle_loss in both directions (λ = 10, 2 test cases)."
 
     return run_check("cycle_losses", body)
@@ -150,13 +172,13 @@ def check_identity_losses(
         weight = LAMBDA * LAMBDA_IDT
         for seed in (2, 3):
             G_AB, G_BA, a, b = _fixture(seed)
+            result = identity_losses(G_AB, G_BA, a, b, LAMBDA, LAMBDA_IDT)
+            actual = _as_pair(
+                result, "identity_losses", "return (idt_G_AB, idt_G_BA), G_AB's loss first."
+            )
+            same_B, same_A = G_AB(b), G_BA(a)
+            expected = (identity_loss(b, same_B, weight), identity_loss(a, same_A, weight))
             with torch.no_grad():
-                result = identity_losses(G_AB, G_BA, a, b, LAMBDA, LAMBDA_IDT)
-                actual = _as_pair(
-                    result, "identity_losses", "return (idt_G_AB, idt_G_BA), G_AB's loss first."
-                )
-                same_B, same_A = G_AB(b), G_BA(a)
-                expected = (identity_loss(b, same_B, weight), identity_loss(a, same_A, weight))
                 mistakes = {
                     "pairing: G_AB translates A → B, so feed it an image that is already in B: "
                     "compare G_AB(real_B) with real_B (and G_BA(real_A) with real_A), not "
@@ -185,6 +207,7 @@ def check_identity_losses(
                 "the pair of identity losses",
                 "idt_G_AB = lam·lambda_idt·mean|G_AB(real_B) − real_B|, and the same for G_BA.",
             )
+            _expect_gradients(actual, expected, G_AB, G_BA, ("idt_G_AB", "idt_G_BA"))
         return "matches nstlib.cyclegan.identity_loss for both generators (weight 10·0.5 = 5)."
 
     return run_check("identity_losses", body)

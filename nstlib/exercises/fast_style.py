@@ -7,7 +7,9 @@
 
 Both run the student's function on small fixed inputs, compare with :mod:`nstlib.cin` and
 :mod:`nstlib.adain`, and when the answer is wrong, compare it with the usual mistakes (unbiased
-variance, missing ``eps``, wrong axes, swapped roles...) to name the likely one in the hint.
+variance, missing ``eps``, wrong axes, swapped roles...) to name the likely one in the hint. Both
+also compare gradients: a network is trained through these layers, so a detached output would
+print the right values and stop every layer before it from learning.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import torch
 from nstlib.adain import EPS, adain
 from nstlib.cin import conditional_instance_norm
 from nstlib.exercises import CheckResult, Mismatch, expect_close, name_mistake, run_check
+from nstlib.exercises.gradients import expect_gradient
 
 TOLERANCE = 1e-4
 
@@ -66,39 +69,20 @@ def check_conditional_instance_norm(
     def body() -> str:
         rng = torch.Generator().manual_seed(6)
         styles, channels = 5, 4
-        gamma = torch.rand(styles, channels, generator=rng) * 2 + 0.5
-        beta = torch.randn(styles, channels, generator=rng)
+        gamma = (torch.rand(styles, channels, generator=rng) * 2 + 0.5).requires_grad_(True)
+        beta = torch.randn(styles, channels, generator=rng).requires_grad_(True)
         one_hot = torch.zeros(styles)
         one_hot[2] = 1.0
         blend = torch.tensor([0.5, 0.0, 0.2, 0.3, 0.0])
         per_image = torch.softmax(torch.randn(2, styles, generator=rng), dim=1)
         cases = [("one style", one_hot, 1), ("a blend", blend, 1), ("a [B, S] blend", per_image, 2)]
         for label, weights, batch in cases:
-            x = _features(rng, batch, channels, 4, 6)
+            x = _features(rng, batch, channels, 4, 6).requires_grad_(True)
             expected = conditional_instance_norm(x, weights, gamma, beta)
             actual = fn(x.clone(), weights.clone(), gamma.clone(), beta.clone())
-            scale, shift = _blend(weights, gamma, channels), _blend(weights, beta, channels)
-            uniform = torch.full_like(weights, 1 / styles)
-            x_hat = _normalise(x, (2, 3))
-            centred = x - x.mean(dim=(2, 3), keepdim=True)
-            var = x.var(dim=(2, 3), keepdim=True, unbiased=False)
-            mistakes = {
-                "use the biased variance (unbiased=False): instance norm divides by H·W, "
-                "not H·W − 1.": _normalise(x, (2, 3), unbiased=True) * scale + shift,
-                "take μ and σ² over H and W only (dim=(2, 3)); over (1, 2, 3) it is layer "
-                "norm.": _normalise(x, (1, 2, 3)) * scale + shift,
-                "take μ and σ² per image (dim=(2, 3)); including dim 0 mixes the batch (batch "
-                "norm).": _normalise(x, (0, 2, 3)) * scale + shift,
-                "γ scales and β shifts: γ(w)·x̂ + β(w), not β(w)·x̂ + γ(w).": x_hat * shift + scale,
-                "blend the styles: γ(w) = style_weights @ gamma (a weighted sum of rows), not "
-                "the plain mean of gamma.": x_hat * _blend(uniform, gamma, channels)
-                + _blend(uniform, beta, channels),
-                "divide by the standard deviation sqrt(σ² + eps), not by the variance.": centred
-                / (var + EPS)
-                * scale
-                + shift,
-            }
-            _diagnose(actual, expected, mistakes, f"the output for {label}")
+            _diagnose_cin(
+                actual, expected, x.detach(), weights, gamma.detach(), beta.detach(), label
+            )
             expect_close(
                 actual,
                 expected,
@@ -107,9 +91,47 @@ def check_conditional_instance_norm(
                 "γ(w) = style_weights @ gamma reshaped to [B, C, 1, 1].",
                 atol=TOLERANCE,
             )
+            expect_gradient(
+                actual, expected, {"x": x, "gamma": gamma, "beta": beta}, f"the output for {label}"
+            )
         return "matches the reference for one style, a blend and per-image blends."
 
     return run_check("conditional_instance_norm", body)
+
+
+def _diagnose_cin(
+    actual: object,
+    expected: torch.Tensor,
+    x: torch.Tensor,
+    weights: torch.Tensor,
+    gamma: torch.Tensor,
+    beta: torch.Tensor,
+    label: str,
+) -> None:
+    """Name the first usual CIN mistake that ``actual`` matches (on values, without gradients)."""
+    styles, channels = gamma.shape
+    scale, shift = _blend(weights, gamma, channels), _blend(weights, beta, channels)
+    uniform = torch.full_like(weights, 1 / styles)
+    x_hat = _normalise(x, (2, 3))
+    centred = x - x.mean(dim=(2, 3), keepdim=True)
+    var = x.var(dim=(2, 3), keepdim=True, unbiased=False)
+    mistakes = {
+        "use the biased variance (unbiased=False): instance norm divides by H·W, "
+        "not H·W − 1.": _normalise(x, (2, 3), unbiased=True) * scale + shift,
+        "take μ and σ² over H and W only (dim=(2, 3)); over (1, 2, 3) it is layer "
+        "norm.": _normalise(x, (1, 2, 3)) * scale + shift,
+        "take μ and σ² per image (dim=(2, 3)); including dim 0 mixes the batch (batch "
+        "norm).": _normalise(x, (0, 2, 3)) * scale + shift,
+        "γ scales and β shifts: γ(w)·x̂ + β(w), not β(w)·x̂ + γ(w).": x_hat * shift + scale,
+        "blend the styles: γ(w) = style_weights @ gamma (a weighted sum of rows), not "
+        "the plain mean of gamma.": x_hat * _blend(uniform, gamma, channels)
+        + _blend(uniform, beta, channels),
+        "divide by the standard deviation sqrt(σ² + eps), not by the variance.": centred
+        / (var + EPS)
+        * scale
+        + shift,
+    }
+    _diagnose(actual, expected, mistakes, f"the output for {label}")
 
 
 def check_adain(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> CheckResult:
@@ -121,11 +143,13 @@ def check_adain(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> Che
     def body() -> str:
         rng = torch.Generator().manual_seed(7)
         for batch in (1, 2):
-            content = _features(rng, batch, 4, 5, 6)
+            content = _features(rng, batch, 4, 5, 6).requires_grad_(True)
             style = _features(rng, batch, 4, 7, 3)
             style[:, -1] += torch.linspace(-1, 1, 21).reshape(7, 3)  # give it a spread: σ > 0
+            style.requires_grad_(True)
             expected = adain(content, style)
             actual = fn(content.clone(), style.clone())
+            leaves = (content, style)
             what = f"AdaIN of a batch of {batch}"
             if isinstance(actual, torch.Tensor) and actual.shape == style.shape:
                 raise Mismatch(
@@ -133,6 +157,7 @@ def check_adain(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> Che
                     "normalise the content and give it the style's statistics; the output keeps "
                     "the content's layout and size.",
                 )
+            content, style = content.detach(), style.detach()  # the mistakes need values only
             s_mean = style.mean(dim=(2, 3), keepdim=True)
             s_var = style.var(dim=(2, 3), keepdim=True, unbiased=False)
             s_std_unbiased = torch.sqrt(style.var(dim=(2, 3), keepdim=True) + EPS)
@@ -151,6 +176,8 @@ def check_adain(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> Che
                 )
                 * whole_std
                 + whole_mean,
+                "normalise the content first: subtract its own mean and divide by its own σ "
+                "before giving it the style's σ and μ.": content * torch.sqrt(s_var + EPS) + s_mean,
             }
             _diagnose(actual, expected, mistakes, what)
             expect_close(
@@ -161,6 +188,7 @@ def check_adain(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> Che
                 "and σ = sqrt(biased var + eps).",
                 atol=TOLERANCE,
             )
+            expect_gradient(actual, expected, {"content": leaves[0], "style": leaves[1]}, what)
         return "matches the reference on batches of 1 and 2, content and style of different sizes."
 
     return run_check("adain", body)

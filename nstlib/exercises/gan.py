@@ -9,6 +9,8 @@ Both run the student's function on small fixed logits, compare with :mod:`nstlib
 and, when the answer is wrong, compare it with the usual mistakes (swapped labels, a missing
 minus sign, a sum instead of a mean, a sigmoid in LSGAN...) to name the likely one in the hint.
 A last round feeds very confident logits (±200), where ``log(sigmoid(a))`` rounds to ``log 0``.
+Each loss must also carry the reference's gradient back to the logits: a detached loss would
+print the right number and train nothing.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import torch
 from torch.nn import functional as F
 
 from nstlib.exercises import CheckResult, Mismatch, expect_close, name_mistake, run_check
+from nstlib.exercises.gradients import expect_gradient
 from nstlib.gan_losses import LOSS_KINDS, discriminator_loss, generator_loss
 
 TOLERANCE = 1e-5
@@ -30,11 +33,14 @@ STABLE_HINT = (
 
 
 def _logits(seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """A real and a fake batch of logits, ``[4, 1]`` and ``[6, 1]`` (different sizes on purpose)."""
+    """A real and a fake batch of logits, ``[4, 1]`` and ``[6, 1]`` (different sizes on purpose).
+
+    Both require grad, so the gradient that reaches them can be compared with the reference's.
+    """
     rng = torch.Generator().manual_seed(seed)
     real = torch.randn(4, 1, generator=rng) * 2 + 0.5
     fake = torch.randn(6, 1, generator=rng) * 2 - 0.5
-    return real, fake
+    return real.requires_grad_(True), fake.requires_grad_(True)
 
 
 def _expect_finite(actual: object, what: str) -> None:
@@ -90,6 +96,12 @@ def check_discriminator_loss(
                             ((real - 1) ** 2).sum() + (fake**2).sum()
                         ),
                         "add the two means; don't average the two terms.": expected / 2,
+                        "the fakes got the real target: D regresses fakes to 0, so the fake term "
+                        "is (fake**2).mean(), not ((fake - 1)**2).mean().": (
+                            ((real - 1) ** 2).mean() + ((fake - 1) ** 2).mean()
+                        ),
+                        "the reals got the fake target: D regresses real samples to 1, so the "
+                        "real term is ((real - 1)**2).mean().": (real**2).mean() + (fake**2).mean(),
                     }
                 else:
                     mistakes = {
@@ -104,12 +116,21 @@ def check_discriminator_loss(
                         "the fake term is missing: D must also push D(G(z)) towards 0.": (
                             F.softplus(-real).mean()
                         ),
+                        "the fakes got the real label: D must call them fake, -log(1 - D(G(z))) = "
+                        "F.softplus(fake), not -log D(G(z)).": (
+                            F.softplus(-real).mean() + F.softplus(-fake).mean()
+                        ),
+                        "the reals got the fake label: D must call them real, -log D(x) = "
+                        "F.softplus(-real), not -log(1 - D(x)).": (
+                            F.softplus(real).mean() + F.softplus(fake).mean()
+                        ),
                     }
                 _expect_finite(actual, what)
                 name_mistake(actual, expected, mistakes, what, atol=1e-4)
                 _expect_scalar(
                     actual, expected, what, "see the formula for this kind in the cell above."
                 )
+                expect_gradient(actual, expected, {"real_logits": real, "fake_logits": fake}, what)
         extreme = torch.tensor([[200.0], [-200.0]])
         for kind in ("minimax", "non_saturating"):
             actual = d_loss(extreme.clone(), extreme.clone(), kind)
@@ -172,6 +193,7 @@ def check_generator_loss(g_loss: Callable[[torch.Tensor, str], torch.Tensor]) ->
                     what,
                     "see the formula for this kind in the table above.",
                 )
+                expect_gradient(actual, expected[kind], {"fake_logits": fake}, what)
         extreme = torch.tensor([[200.0], [-200.0]])
         for kind in ("minimax", "non_saturating"):
             _expect_scalar(

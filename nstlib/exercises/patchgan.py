@@ -12,7 +12,10 @@ conv stride 2 (receptive field 94 instead of 70).
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Sequence
+
+import torch
 
 from nstlib.exercises import CheckResult, Mismatch, run_check
 from nstlib.patchgan import PatchDiscriminator, conv_layers, receptive_field
@@ -48,6 +51,36 @@ def _walk(
     return rf
 
 
+def _forward_walk(layers: Sequence[tuple[int, int]], *, jump_first: bool) -> int:
+    """The forward walk ``rf += (k − 1)·jump; jump *= s``, or with the jump updated too early."""
+    rf, jump = 1, 1
+    for kernel, stride in layers:
+        if jump_first:
+            jump *= stride
+        rf += (kernel - 1) * jump
+        if not jump_first:
+            jump *= stride
+    return rf
+
+
+def _as_int(actual: object, layers: list[tuple[int, int]]) -> int:
+    """The student's answer as a Python int, accepting any integer type (numpy's included)."""
+    if isinstance(actual, numbers.Integral) and not isinstance(actual, bool):
+        return int(actual)
+    answer = f"for layers={layers} your function returned {actual!r} ({type(actual).__name__})"
+    if isinstance(actual, torch.Tensor):
+        raise Mismatch(
+            f"{answer}, a tensor.",
+            "the receptive field is plain arithmetic on ints: return a Python int, e.g. int(rf).",
+        )
+    if isinstance(actual, numbers.Real) and not isinstance(actual, bool):
+        raise Mismatch(
+            f"{answer}, not an int.",
+            "/ always gives a float in Python 3: keep ints with // or int(...), and return an int.",
+        )
+    raise Mismatch(f"{answer}, not an int.", "return the side of the square as a Python int.")
+
+
 def _mistakes(layers: Sequence[tuple[int, int]]) -> dict[int, str]:
     """The wrong answers for ``layers`` that typical mistakes give, each with its hint."""
     wrong = {
@@ -70,6 +103,14 @@ def _mistakes(layers: Sequence[tuple[int, int]]) -> dict[int, str]:
             "the strides matter: after a stride-s conv one step in the output is s steps in the "
             "input, so multiply (RF_out − 1) by the stride."
         ),
+        _walk(layers, lambda rf, k, s: (rf - 1 + k) * s): (
+            "you multiplied by the stride after adding the kernel: it is the *output* span "
+            "(RF_out − 1) that the stride stretches, RF_in = (RF_out − 1)·stride + kernel."
+        ),
+        _forward_walk(layers, jump_first=True): (
+            "walking forward, a conv's kernel adds (k − 1)·jump with the jump of the layers "
+            "*before* it: update jump *= stride after adding the kernel term, not before."
+        ),
     }
     wrong.pop(receptive_field(list(layers)), None)  # a "mistake" that happens to be right here
     return wrong
@@ -78,8 +119,8 @@ def _mistakes(layers: Sequence[tuple[int, int]]) -> dict[int, str]:
 def check_receptive_field(fn: Callable[[list[tuple[int, int]]], int]) -> CheckResult:
     """Check ``fn(layers)``: the receptive field of a chain of ``(kernel, stride)`` convs.
 
-    ``layers`` is listed from the input to the output; the answer is an ``int``, the side in
-    input pixels of the square one output cell sees. Checked on the PatchGAN for ``n_layers``
+    ``layers`` is listed from the input to the output; the answer is an integer (a Python or
+    numpy int), the side in input pixels of the square one output cell sees. Checked on the PatchGAN for ``n_layers``
     1…5 (16, 34, 70, 142, 286, from the model's own convs) and on three other chains.
     """
 
@@ -89,13 +130,7 @@ def check_receptive_field(fn: Callable[[list[tuple[int, int]]], int]) -> CheckRe
         ]
         for layers in cases:
             expected = receptive_field(layers)
-            actual = fn([tuple(layer) for layer in layers])
-            if isinstance(actual, bool) or not isinstance(actual, int):
-                raise Mismatch(
-                    f"for layers={layers} your function returned {actual!r} "
-                    f"({type(actual).__name__}), not an int.",
-                    "return the side of the square as a Python int (use // not /).",
-                )
+            actual = _as_int(fn([tuple(layer) for layer in layers]), layers)
             if actual != expected:
                 hint = _mistakes(layers).get(
                     actual,

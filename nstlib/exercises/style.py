@@ -7,7 +7,9 @@
 
 Both compare with :mod:`nstlib.style` on small fixed inputs and, when the answer is wrong, with the
 usual mistakes (a normalised Gram, a spatial ``HW × HW`` Gram, the batch mixed into the channels,
-a sum instead of a mean...) to name the likely one in the hint.
+a sum instead of a mean...) to name the likely one in the hint. Both also compare the gradient
+that reaches the features: the optimiser moves the image along it, so a detached answer would
+print the right number and never change the picture.
 """
 
 from __future__ import annotations
@@ -16,7 +18,15 @@ from collections.abc import Callable, Mapping
 
 import torch
 
-from nstlib.exercises import CheckResult, Mismatch, expect_close, name_mistake, run_check
+from nstlib.exercises import (
+    ITEM_HINT,
+    CheckResult,
+    Mismatch,
+    expect_close,
+    name_mistake,
+    run_check,
+)
+from nstlib.exercises.gradients import expect_gradient
 from nstlib.style import gram_matrix, style_loss
 
 TOLERANCE = 1e-5
@@ -30,16 +40,19 @@ def check_gram_matrix(gram: Callable[[torch.Tensor], torch.Tensor]) -> CheckResu
         shapes = [(2, 3, 4, 5), (1, 4, 3, 3), (3, 5, 6, 2)]
         for shape in shapes:
             b, c, h, w = shape
-            features = torch.rand(shape, generator=rng)  # after a ReLU: non-negative
-            before = features.clone()
+            # After a ReLU: non-negative. The student gets a copy that is not a leaf, so an
+            # in-place edit runs (and is caught) instead of raising autograd's error.
+            leaf = torch.rand(shape, generator=rng).requires_grad_(True)
+            features = leaf.clone()
+            before = leaf.detach().clone()
             actual = gram(features)
-            if not torch.equal(features, before):
+            if not torch.equal(features.detach(), before):
                 raise Mismatch(
                     "your function changed the features in place.",
                     "reshape into a new tensor (features.reshape(B, C, H * W)); don't modify it.",
                 )
-            expected = gram_matrix(features, normalise="none")
-            flat = features.reshape(b, c, h * w)
+            expected = gram_matrix(leaf, normalise="none")
+            flat = leaf.detach().reshape(b, c, h * w)
             across_batch = features.transpose(0, 1).reshape(c, b * h * w)
             mistakes = {
                 "you divided by C·H·W (d2l's normalisation). The article's Gram is the raw sum "
@@ -68,6 +81,7 @@ def check_gram_matrix(gram: Callable[[torch.Tensor], torch.Tensor]) -> CheckResu
                 "flatten to F = features.reshape(B, C, H * W) and return F @ F.transpose(1, 2).",
                 atol=TOLERANCE,
             )
+            expect_gradient(actual, expected, {"the features": leaf}, what)
         return f"matches nstlib's gram_matrix(..., normalise='none') on {len(shapes)} feature maps."
 
     return run_check("gram_matrix", body)
@@ -78,12 +92,9 @@ def _inputs(
 ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
     """Features of two layers and the style image's Grams (of a different spatial size)."""
     layers = {"relu1_1": (4, 8, 10), "relu2_1": (6, 4, 5)}
-    features = {
-        name: torch.rand((1, c, h, w), generator=rng) for name, (c, h, w) in layers.items()
-    }
+    features = {name: torch.rand((1, c, h, w), generator=rng) for name, (c, h, w) in layers.items()}
     style_features = {
-        name: torch.rand((1, c, h + 3, w + 1), generator=rng)
-        for name, (c, h, w) in layers.items()
+        name: torch.rand((1, c, h + 3, w + 1), generator=rng) for name, (c, h, w) in layers.items()
     }
     return features, {name: gram_matrix(f) for name, f in style_features.items()}
 
@@ -104,20 +115,16 @@ def check_style_loss(
         features, targets = _inputs(rng)
         features = {name: f.requires_grad_(True) for name, f in features.items()}
         actual = loss_fn(features, targets)
+        if isinstance(actual, (int, float)):
+            raise Mismatch("the loss is a Python number, not a tensor.", ITEM_HINT)
         if not isinstance(actual, torch.Tensor) or actual.numel() != 1:
             shape = list(actual.shape) if isinstance(actual, torch.Tensor) else type(actual)
             raise Mismatch(
                 f"the loss should be a scalar tensor, got {shape}.",
                 "sum the per-layer means into one number: torch.stack(per_layer).sum().",
             )
-        if not actual.requires_grad:
-            raise Mismatch(
-                "the loss carries no gradient back to the features.",
-                "compute it with torch operations on the features (no .item(), .detach() "
-                "or torch.no_grad()): the optimiser needs its gradient.",
-            )
+        expected = style_loss(features, targets)
         with torch.no_grad():
-            expected = style_loss(features, targets)
             grams = {n: gram_matrix(f) for n, f in features.items()}
             raw = {n: gram_matrix(f, normalise="none") for n, f in features.items()}
             per_layer = {n: ((grams[n] - targets[n]) ** 2).mean() for n in targets}
@@ -150,6 +157,18 @@ def check_style_loss(
             what,
             "for each layer: G = gram(features[layer]) / (C·H·W); add up ((G − A) ** 2).mean().",
             atol=TOLERANCE,
+        )
+        expect_gradient(
+            actual,
+            expected,
+            {f"the {name} features": f for name, f in features.items()},
+            what,
+            hints={
+                f"the {name} features": f"the {name} term is cut from the graph (an .item(), "
+                ".detach() or torch.no_grad() in that layer's loss): the image would never "
+                "learn its style."
+                for name in features
+            },
         )
         return f"matches nstlib's style_loss ({expected.item():.4f} on two random layers)."
 

@@ -1,0 +1,47 @@
+"""The test suite catches every bug in the known-bug catalogue (``tests/known_bugs/``).
+
+For each classic mistake of the field (a Gram divided by the wrong size, a ReLU after the residual
+sum, swapped LSGAN targets, an undetached image pool, ...) this plants the bug in nstlib, runs the
+few tests listed as its catchers in a nested pytest session, and asserts that one of them fails.
+A catcher that is renamed or deleted does not count: pytest then reports "no tests ran" or a usage
+error, not a failure.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from known_bugs.catalogue import BUGS
+
+REPO = Path(__file__).resolve().parent.parent
+# Quiet, stop at the first failure, and skip the unraisable-exception plugin: at the end of each
+# session it runs gc.collect() over torch's large object graph, 80% of a nested run's time.
+NESTED_OPTIONS = (
+    "-q",
+    "--tb=no",
+    "--no-header",
+    "-x",
+    "-p",
+    "no:cacheprovider",
+    "-p",
+    "no:unraisableexception",
+)
+
+
+def test_bug_names_are_unique():
+    assert len({bug.name for bug in BUGS}) == len(BUGS)
+
+
+@pytest.mark.parametrize("bug", BUGS, ids=[bug.name for bug in BUGS])
+def test_the_suite_catches_the_planted_bug(bug, monkeypatch):
+    monkeypatch.chdir(REPO)  # the catchers' node ids are relative to the repository root
+    threads = torch.get_num_threads()
+    with bug.plant():
+        outcome = pytest.main([*bug.catchers, *NESTED_OPTIONS])
+    torch.set_num_threads(threads)  # a catcher module may pin the thread count
+    assert outcome == pytest.ExitCode.TESTS_FAILED, (
+        f"planting {bug.name!r} ({bug.what}) left {', '.join(bug.catchers)} passing "
+        f"(pytest exit code {outcome!r})"
+    )

@@ -45,3 +45,10 @@ def test_the_suite_catches_the_planted_bug(bug, monkeypatch):
         f"planting {bug.name!r} ({bug.what}) left {', '.join(bug.catchers)} passing "
         f"(pytest exit code {outcome!r})"
     )
+
+
+def test_the_readme_table_lists_every_bug():
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("## The bugs our tests are proven to catch", 1)[1].split("\n## ", 1)[0]
+    missing = [bug.what for bug in BUGS if f"| {bug.what} |" not in section]
+    assert not missing, f"add these rows to the README's known-bug table: {missing}"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import IPython
 import numpy as np
 import pytest
 import torch
@@ -419,3 +420,17 @@ def test_a_checked_branch_keeps_its_training_mode():
     branch = ReorderedBranch(4)
     check_cyclegan_branch(lambda c: branch)
     assert branch.training
+
+
+def test_a_crash_in_a_notebook_cell_is_named_as_ipython_names_it(monkeypatch):
+    class Compiler:
+        def format_code_name(self, filename: str) -> tuple[str, str] | None:
+            return ("Cell", "In[7]") if filename == __file__ else None
+
+    class Shell:
+        compile = Compiler()
+
+    monkeypatch.setattr(IPython, "get_ipython", lambda: Shell())
+    result = check_discriminator_loss(crashing_d_loss)
+    line = crashing_d_loss.__code__.co_firstlineno + 1
+    assert f"at Cell In[7], line {line}: both = real @ fake" in str(result), str(result)

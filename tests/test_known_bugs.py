@@ -16,17 +16,13 @@ import torch
 from known_bugs.catalogue import BUGS
 
 REPO = Path(__file__).resolve().parent.parent
-# Quiet, stop at the first failure, and skip the unraisable-exception plugin: at the end of each
-# session it runs gc.collect() over torch's large object graph, 80% of a nested run's time.
+# Quiet, and stop at the first failure. No per-test timeout inside: pytest-timeout's alarm would
+# replace (and then cancel) the one guarding this outer test. No unraisable-exception plugin: at
+# the end of each session it runs gc.collect() over torch's large object graph, which was 80% of
+# a nested run's time.
 NESTED_OPTIONS = (
-    "-q",
-    "--tb=no",
-    "--no-header",
-    "-x",
-    "-p",
-    "no:cacheprovider",
-    "-p",
-    "no:unraisableexception",
+    *("-q", "--tb=no", "--no-header", "-x", "-o", "timeout=0"),
+    *("-p", "no:cacheprovider", "-p", "no:unraisableexception"),
 )
 
 

@@ -434,3 +434,9 @@ def test_a_crash_in_a_notebook_cell_is_named_as_ipython_names_it(monkeypatch):
     result = check_discriminator_loss(crashing_d_loss)
     line = crashing_d_loss.__code__.co_firstlineno + 1
     assert f"at Cell In[7], line {line}: both = real @ fake" in str(result), str(result)
+
+
+def test_a_right_answer_passes_even_when_the_notebook_turned_autograd_off():
+    with torch.no_grad():
+        result = check_discriminator_loss(discriminator_loss)
+    assert result.passed, str(result)

@@ -62,11 +62,13 @@ def run_check(name: str, body: Callable[[], str]) -> CheckResult:
     restored afterwards, so checking an exercise never changes the lesson's later results. It runs
     on one CPU thread: its inputs are tiny, and on a busy 2-core machine extra threads made the
     CycleGAN checks 20 times slower (measured); the thread count is restored afterwards too.
+    Autograd is switched on for the body, so that a notebook running under ``torch.no_grad()``
+    cannot make a right answer fail the gradient comparison.
     """
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        with torch.random.fork_rng(devices=[]):
+        with torch.random.fork_rng(devices=[]), torch.enable_grad():
             return CheckResult(name, True, body())
     except NotImplementedError:
         return CheckResult(

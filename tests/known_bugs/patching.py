@@ -64,9 +64,8 @@ def edit_source(target: Any, old: str, new: str) -> Iterator[None]:
     """
     function = _function(target)
     source = textwrap.dedent(inspect.getsource(function))
-    source = source[
-        source.index("def ") :
-    ]  # drop decorators (@staticmethod...): only the def is swapped
+    # Drop decorators (@staticmethod...): only the def itself is recompiled and swapped in.
+    source = source[source.index("def ") :]
     if source.count(old) != 1:
         raise AssertionError(
             f"{function.__qualname__}: expected the text {old!r} exactly once in its source, "

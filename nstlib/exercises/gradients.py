@@ -35,8 +35,8 @@ def _weighting(like: torch.Tensor) -> torch.Tensor:
     """Fixed random weights for a non-scalar output, so that every element's gradient counts."""
     if like.dim() == 0:
         return torch.ones((), dtype=like.dtype)
-    generator = torch.Generator().manual_seed(1234)
-    return torch.randn(like.shape, generator=generator, dtype=like.dtype)
+    rng = torch.Generator().manual_seed(1234)
+    return torch.randn(like.shape, generator=rng, dtype=like.dtype)
 
 
 def _grads(output: torch.Tensor, tensors: list[torch.Tensor], weights: torch.Tensor) -> list:

@@ -105,9 +105,10 @@ class BranchScaleDemo:
             "<b>left:</b> input x &nbsp;|&nbsp; <b>middle:</b> residual, y ← y + α·F(y) "
             "&nbsp;|&nbsp; <b>right:</b> plain, y ← F(y)"
         )
-        # One PNG of three panels, each zoomed to at least 256 px wide whatever the photo's size.
+        # One PNG of three panels, small photos zoomed by an integer factor (nearest neighbour).
         self.picture = natural_size_picture()
-        self.zoom = max(1, -(-256 // self.x.shape[-1]))  # ceiling: the nearest-neighbour zoom
+        # The lesson's 128-px photo is doubled (sharp pixels); at most 2x, so a slider stays fast.
+        self.zoom = min(2, max(1, -(-256 // self.x.shape[-1])))
         self.readout = widgets.HTML()
         self.widget = widgets.VBox(
             [self.alpha_slider, self.blocks_slider, captions, self.picture, self.readout]

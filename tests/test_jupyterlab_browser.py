@@ -60,9 +60,14 @@ KERNEL_IDLE = f"""() => {{ const w = {CURRENT};
 # blob: URLs, read back with fetch().
 DESCRIBE_CELL = f"""async (i) => {{
     const nb = {CURRENT}.content, cell = nb.widgets[i];
-    const scroller = cell.node.closest('.jp-WindowedPanel-outer');
-    scroller.scrollTop += cell.node.getBoundingClientRect().top - scroller.getBoundingClientRect().top;
-    await new Promise(r => setTimeout(r, 400));
+    await nb.scrollToItem(i, 'start');  // makes sure the cell is laid out
+    const scroller = cell.node.closest('.jp-WindowedPanel-outer') || nb.node;
+    for (let k = 0; k < 10; k++) {{  // cells above it lay out lazily: align until it holds still
+        const off = cell.node.getBoundingClientRect().top - scroller.getBoundingClientRect().top;
+        if (Math.abs(off) < 3) break;
+        scroller.scrollTop += off;
+        await new Promise(r => setTimeout(r, 300));
+    }}
     const imgs = Array.from(cell.node.querySelectorAll('.jp-OutputArea-output img'));
     await Promise.all(imgs.map(im => im.decode().catch(() => null)));
     const out = [];

@@ -139,7 +139,7 @@ def record_smallest_text() -> None:
     The executor runs this in each lesson's kernel before the first cell, so every stored figure
     and every demo picture carries, in a PNG ``tEXt`` chunk named :data:`SMALLEST_TEXT_KEY`, the
     height in image pixels of its smallest drawn text (font size in points times dpi / 72). The
-    browser test divides by the picture's on-screen scale to check that text stays readable when
+    browser test multiplies it by the picture's on-screen scale to check that text stays readable when
     the picture is shrunk to the output area. It changes no pixel of the picture.
     """
     from matplotlib import text as mtext
@@ -150,13 +150,18 @@ def record_smallest_text() -> None:
     original_print, original_draw = FigureCanvasBase.print_figure, mtext.Text.draw
     drawn: list[float] = []
 
-    def draw(self, renderer):  # noqa: ANN001 (matplotlib's signature)
+    def draw(self: mtext.Text, renderer: object) -> None:
         if self.get_visible() and self.get_text().strip():
             drawn.append(self.get_fontsize())
         return original_draw(self, renderer)
 
-    def print_figure(self, filename, *args, **kwargs):  # noqa: ANN001
-        fmt = kwargs.get("format") or getattr(filename, "name", str(filename)).rsplit(".", 1)[-1]
+    def print_figure(self: FigureCanvasBase, filename: object, *args: object, **kwargs: object):
+        # savefig's own rule: an explicit format, else the file name's suffix, else the default.
+        fmt = kwargs.get("format") or (
+            Path(filename).suffix.lstrip(".")
+            if isinstance(filename, (str, os.PathLike))
+            else matplotlib.rcParams["savefig.format"]
+        )
         if str(fmt).lower() == "png":
             drawn.clear()
             self.figure.draw_without_rendering()  # Text.draw runs only for text that is shown

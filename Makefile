@@ -22,7 +22,7 @@ LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 # the widget manager's "save widget state" left off. Saving it on would replace the stored state of
 # a lesson that was opened and saved without being run (autosave does that) by the state of its
 # live widgets, none; the lesson would then show "model not found" where its demos were.
-LAB_SETTINGS := --LabApp.app_settings_dir=$(CURDIR)/lab-settings
+LAB_SETTINGS := --LabApp.app_settings_dir="$(CURDIR)/lab-settings"
 
 lab: $(STAMP)  ## start JupyterLab on the lessons, showing their stored demos and plots
 	@# JupyterLab draws stored widgets only in trusted notebooks; these are the course's own.

@@ -12,17 +12,24 @@ on a CUDA GPU the GPU budget, so the budgets a student reads are always measured
 ``python lessons/course.py student-copies`` writes ``student/NN_topic.ipynb``: every code block
 between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` (nbgrader's convention) becomes
 ``raise NotImplementedError(...)`` and all outputs are cleared.
+
+Executed lessons keep what a reader should see when they open one without running it: the widget
+state of every demo and progress bar (JupyterLab draws it in a trusted notebook, and ``make lab``
+trusts the lessons), a static picture and text in each widget output for everywhere else, and in
+each figure's PNG the size of its smallest text, which the browser test checks.
 """
 
 from __future__ import annotations
 
 import argparse
+import html
 import os
 import re
 import sys
 import time
 from pathlib import Path
 
+import matplotlib
 import nbformat
 import torch
 
@@ -47,6 +54,128 @@ _SOLUTION = re.compile(
     re.MULTILINE | re.DOTALL,
 )
 STUB = 'raise NotImplementedError("Exercise: write your solution here")'
+
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+_TAG = re.compile(r"<[^>]+>")
+
+
+def _stored_models(notebook: nbformat.NotebookNode) -> dict:
+    """``{model_id: model}`` from the widget state that the executor stored in the metadata."""
+    return notebook.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+
+
+def _widget_summary(models: dict, model_id: str) -> tuple[list[str], list[str]]:
+    """The texts and base64 PNGs a stored widget (and its children) shows, in display order.
+
+    Text is what a reader would see: HTML and labels without their tags, a progress bar drawn
+    in characters, a control as ``description: value``. Buttons and layouts add nothing.
+    """
+    model = models.get(model_id)
+    if model is None:
+        return [], []
+    state, name = model["state"], model["model_name"]
+    if "children" in state:
+        texts, pngs = [], []
+        for child in state["children"]:
+            child_texts, child_pngs = _widget_summary(models, child.removeprefix("IPY_MODEL_"))
+            texts += child_texts
+            pngs += child_pngs
+        # A horizontal box (a tqdm bar: label, bar, counts) reads as one line.
+        return ([" ".join(texts)] if name == "HBoxModel" and texts else texts), pngs
+    if name == "ImageModel":
+        buffers = {tuple(b["path"]): b["data"] for b in model.get("buffers", [])}
+        png = buffers.get(("value",))
+        return [], [png] if png and state.get("format", "png") == "png" else []
+    if name in ("HTMLModel", "LabelModel", "HTMLMathModel"):
+        text = html.unescape(_TAG.sub(" ", state.get("value", ""))).strip()
+        return [" ".join(text.split())] if text else [], []
+    if name in ("FloatProgressModel", "IntProgressModel"):
+        span = (state.get("max", 100) - state.get("min", 0)) or 1
+        filled = round(10 * (state.get("value", 0) - state.get("min", 0)) / span)
+        return ["|" + "█" * filled + " " * (10 - filled) + "|"], []  # drawn as tqdm draws it
+    if "value" in state and state.get("description"):
+        value = state["value"]
+        if "_options_labels" in state and "index" in state:  # drop-downs store an index
+            value = state["_options_labels"][state["index"]]
+        return [f"{state['description']}: {value}"], []
+    return [], []
+
+
+def add_static_fallbacks(notebook: nbformat.NotebookNode) -> int:
+    """Give every stored widget output a static picture and text; return how many it changed.
+
+    JupyterLab draws a widget from the stored state only in a trusted notebook (``make lab``
+    trusts the lessons); everywhere else (an untrusted copy, GitHub, nbviewer) a reader sees the
+    output's other data. ipywidgets stores only the ``repr`` from when the cell ran there, e.g.
+    ``VBox(children=(IntSlider(...`` or tqdm's ``0%| | 0/300``. This replaces it with what the
+    widget showed at the end of the run: its largest picture as ``image/png`` and its text.
+    """
+    models = _stored_models(notebook)
+    changed = 0
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            view = output.get("data", {}).get(WIDGET_VIEW)
+            if not view or view.get("model_id") not in models:
+                continue
+            texts, pngs = _widget_summary(models, view["model_id"])
+            if texts:
+                output.data["text/plain"] = "\n".join(texts)
+            if pngs:
+                output.data["image/png"] = max(pngs, key=len)
+            changed += bool(texts or pngs)
+    return changed
+
+
+# The PNG text chunk in which the lesson executor records a figure's smallest text.
+SMALLEST_TEXT_KEY = "nstlib:smallest-text-px"
+_PROBE_LINES = '["import course; course.record_smallest_text()"]'
+
+
+def record_smallest_text() -> None:
+    """Make every PNG that matplotlib writes in this process record its smallest text.
+
+    The executor runs this in each lesson's kernel before the first cell, so every stored figure
+    and every demo picture carries, in a PNG ``tEXt`` chunk named :data:`SMALLEST_TEXT_KEY`, the
+    height in image pixels of its smallest drawn text (font size in points times dpi / 72). The
+    browser test multiplies it by the picture's on-screen scale to check that text stays readable when
+    the picture is shrunk to the output area. It changes no pixel of the picture.
+    """
+    from matplotlib import text as mtext
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    if getattr(FigureCanvasBase.print_figure, "records_smallest_text", False):
+        return  # already installed in this kernel
+    original_print, original_draw = FigureCanvasBase.print_figure, mtext.Text.draw
+    drawn: list[float] = []
+
+    def draw(self: mtext.Text, renderer: object) -> None:
+        if self.get_visible() and self.get_text().strip():
+            drawn.append(self.get_fontsize())
+        return original_draw(self, renderer)
+
+    def print_figure(self: FigureCanvasBase, filename: object, *args: object, **kwargs: object):
+        # savefig's own rule: an explicit format, else the file name's suffix, else the default.
+        fmt = kwargs.get("format") or (
+            Path(filename).suffix.lstrip(".")
+            if isinstance(filename, (str, os.PathLike))
+            else matplotlib.rcParams["savefig.format"]
+        )
+        if str(fmt).lower() == "png":
+            drawn.clear()
+            self.figure.draw_without_rendering()  # Text.draw runs only for text that is shown
+            if drawn:
+                dpi = kwargs.get("dpi") or matplotlib.rcParams["savefig.dpi"]
+                dpi = self.figure.dpi if dpi == "figure" else dpi
+                metadata = dict(kwargs.get("metadata") or {})
+                metadata[SMALLEST_TEXT_KEY] = f"{min(drawn) * dpi / 72:.2f}"
+                kwargs["metadata"] = metadata
+        return original_print(self, filename, *args, **kwargs)
+
+    mtext.Text.draw = draw
+    print_figure.records_smallest_text = True
+    FigureCanvasBase.print_figure = print_figure
 
 
 def lesson_paths(names: list[str] | None = None) -> list[Path]:
@@ -159,6 +288,9 @@ def execute_lessons(names: list[str] | None = None, profile: str = "student") ->
     A ``student`` run records its wall time as the lesson's CPU or GPU budget (see
     :func:`budget_label`) in the header and the README. A lesson that raises stops the run with
     the failing cell named; its file is left untouched.
+
+    The widget state is stored in the notebook's metadata and every widget output gets a static
+    fallback (:func:`add_static_fallbacks`); the kernel runs :func:`record_smallest_text` first.
     """
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
@@ -172,6 +304,9 @@ def execute_lessons(names: list[str] | None = None, profile: str = "student") ->
             timeout=1800,
             kernel_name="python3",
             resources={"metadata": {"path": str(LESSONS)}},
+            store_widget_state=True,  # what the demos and progress bars showed at the end
+            # The kernel starts in lessons/, so this file imports as `course` there.
+            extra_arguments=[f"--IPKernelApp.exec_lines={_PROBE_LINES}"],
         )
         start = time.perf_counter()
         try:
@@ -188,6 +323,7 @@ def execute_lessons(names: list[str] | None = None, profile: str = "student") ->
             )
         elif label == CPU_LABEL:
             record_budget(notebook, label, format_duration(seconds[path.name]))
+        add_static_fallbacks(notebook)
         nbformat.write(notebook, path)
         recorded = f", recorded as the {label} budget" if label else ""
         print(

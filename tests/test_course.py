@@ -1,3 +1,7 @@
+import base64
+import subprocess
+import sys
+
 import course
 import nbformat
 import pytest
@@ -157,3 +161,81 @@ def test_readme_table_matches_every_lesson_header(tmp_path):
 def test_command_line_names_an_unknown_lesson_without_a_traceback(capsys):
     assert course.main(["execute", "no-such-lesson"]) == 2
     assert "no-such-lesson" in capsys.readouterr().err
+
+
+def _widget_notebook() -> tuple[nbformat.NotebookNode, str]:
+    """A run notebook as nbclient stores it (a tqdm bar and a demo) and its picture, base64."""
+
+    def model(name: str, **state) -> dict:
+        return {"model_name": name, "state": state}
+
+    png = base64.b64encode(b"\x89PNG fake picture").decode()
+    state = {
+        "bar": model(
+            "HBoxModel", children=["IPY_MODEL_left", "IPY_MODEL_progress", "IPY_MODEL_right"]
+        ),
+        "left": model("HTMLModel", value="GAN: 100%"),
+        "progress": model("FloatProgressModel", value=300.0, min=0.0, max=300.0),
+        "right": model("HTMLModel", value=" 300/300 [00:05&lt;00:00]"),
+        "demo": model("VBoxModel", children=["IPY_MODEL_slider", "IPY_MODEL_picture"]),
+        "slider": model("IntSliderModel", value=7, description="snapshot"),
+        "picture": {
+            **model("ImageModel", format="png"),
+            "buffers": [{"path": ["value"], "data": png}],
+        },
+    }
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["widgets"] = {course.WIDGET_STATE: {"state": state}}
+    cell = nbformat.v4.new_code_cell("demo.widget")
+    for model_id, text in (
+        ("bar", "  0%|          | 0/300"),
+        ("demo", "VBox(children=(IntSlider("),
+    ):
+        data = {"text/plain": text, course.WIDGET_VIEW: {"model_id": model_id}}
+        cell.outputs.append(nbformat.v4.new_output("display_data", data=data))
+    notebook.cells.append(cell)
+    return notebook, png
+
+
+def test_static_fallbacks_show_the_final_state():
+    notebook, png = _widget_notebook()
+    assert course.add_static_fallbacks(notebook) == 2
+    bar, demo = notebook.cells[0].outputs
+    assert bar.data["text/plain"] == "GAN: 100% |██████████| 300/300 [00:05<00:00]"
+    assert "image/png" not in bar.data
+    assert demo.data["text/plain"] == "snapshot: 7"
+    assert demo.data["image/png"] == png
+    assert demo.data[course.WIDGET_VIEW] == {"model_id": "demo"}  # the live widget stays first
+
+
+def test_student_copy_drops_the_fallbacks_with_the_outputs():
+    notebook, _ = _widget_notebook()
+    course.add_static_fallbacks(notebook)
+    assert student_copy(notebook).cells[0].outputs == []
+
+
+def test_smallest_text_is_recorded_in_the_png():
+    # In a subprocess: the probe patches matplotlib for the whole process, as in a lesson kernel.
+    script = f"""
+import io, sys
+sys.path.insert(0, {str(course.LESSONS)!r})
+import matplotlib
+matplotlib.use("Agg")
+import course
+from matplotlib.figure import Figure
+course.record_smallest_text()
+fig = Figure(figsize=(3, 2), dpi=100)
+ax = fig.subplots()
+ax.plot([0, 1], label="line")
+ax.legend(fontsize=9)
+ax.set_title("title", fontsize=14)
+hidden = fig.add_axes((0, 0, 0.1, 0.1))
+hidden.axis("off")  # its 10-pt tick labels are never drawn
+hidden.set_title("tiny", fontsize=4)
+hidden.title.set_visible(False)
+buffer = io.BytesIO()
+fig.savefig(buffer, format="png")
+print(buffer.getvalue().split(course.SMALLEST_TEXT_KEY.encode() + b"\\0")[1][:5].decode())
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "12.50"  # the 9-pt legend at 100 dpi: 9 * 100 / 72 px

@@ -89,5 +89,7 @@ def test_demo_interface_update_last_cache_and_one_picture(demo):
     demo.alpha_slider.value, demo.blocks_slider.value = 0.0, 2
     assert demo.update() is demo.last is demo.cache[(0.0, 2)]
     strip = Image.open(io.BytesIO(demo.picture.value))
-    # input | residual | plain, 16×24 each, with make_grid's 4 px white border around every panel
-    assert strip.size == (3 * 24 + 4 * 4, 16 + 2 * 4)
+    # input | residual | plain, 16×24 each, zoomed 2× (sharp pixels), with make_grid's 4 px white
+    # border around every panel
+    assert demo.zoom == 2
+    assert strip.size == (3 * 24 * 2 + 4 * 4, 16 * 2 + 2 * 4)

@@ -7,6 +7,7 @@ free loopback port with no token, then asks the server's REST API what it serves
 import json
 import os
 import socket
+import sqlite3
 import subprocess
 import time
 import urllib.request
@@ -38,7 +39,8 @@ def test_make_lab_serves_every_lesson(tmp_path):
         f"{root_flag} --no-browser --ServerApp.ip=127.0.0.1 --ServerApp.port={port} "
         "--IdentityProvider.token= --LabApp.news_url=None"
     )
-    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path)}
+    # `make lab` trusts the lessons: the signatures go to this test's own data directory.
+    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path), "JUPYTER_DATA_DIR": str(tmp_path)}
     server = subprocess.Popen(
         ["make", "--no-print-directory", "lab", f"LAB_ARGS={lab_args}"],
         cwd=REPO,
@@ -65,6 +67,17 @@ def test_make_lab_serves_every_lesson(tmp_path):
         assert lessons and lessons <= served
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/lab", timeout=5) as r:
             assert r.status == 200 and b"JupyterLab" in r.read()
+        # The project's settings (lab-settings/overrides.json) are served as the defaults.
+        for plugin, key, value in [
+            ("@jupyterlab/apputils-extension:notification", "fetchNews", "false"),
+            ("@jupyter-widgets/jupyterlab-manager:plugin", "saveState", False),
+        ]:
+            url = f"http://127.0.0.1:{port}/lab/api/settings/{plugin}"
+            with urllib.request.urlopen(url, timeout=5) as r:
+                assert json.load(r)["schema"]["properties"][key]["default"] == value
+        # ... and every lesson was signed as trusted, so its stored widgets are drawn.
+        signatures = sqlite3.connect(tmp_path / "nbsignatures.db")
+        assert signatures.execute("SELECT COUNT(*) FROM nbsignatures").fetchone()[0] >= len(lessons)
     finally:
         os.killpg(server.pid, 15)
         server.wait(timeout=30)

@@ -18,9 +18,11 @@ from dataclasses import dataclass
 
 import ipywidgets as widgets
 import torch
+from torch.nn import functional as F
 from torchvision.utils import make_grid
 
 from nstlib.blocks import ResidualBlock
+from nstlib.demos import natural_size_picture
 from nstlib.errors import NstlibError
 from nstlib.images import check_image, png_bytes, to_signed, to_unit
 from nstlib.metrics import correlation, relative_change
@@ -103,8 +105,10 @@ class BranchScaleDemo:
             "<b>left:</b> input x &nbsp;|&nbsp; <b>middle:</b> residual, y ← y + α·F(y) "
             "&nbsp;|&nbsp; <b>right:</b> plain, y ← F(y)"
         )
-        # One PNG of three panels: each is shown about 256 px wide, whatever the photo's size.
-        self.picture = widgets.Image(format="png", width="784px")
+        # One PNG of three panels, small photos zoomed by an integer factor (nearest neighbour).
+        self.picture = natural_size_picture()
+        # The lesson's 128-px photo is doubled (sharp pixels); at most 2x, so a slider stays fast.
+        self.zoom = min(2, max(1, -(-256 // self.x.shape[-1])))
         self.readout = widgets.HTML()
         self.widget = widgets.VBox(
             [self.alpha_slider, self.blocks_slider, captions, self.picture, self.readout]
@@ -157,7 +161,8 @@ class BranchScaleDemo:
         r = self.result(self.alpha_slider.value, self.blocks_slider.value)
         panels = torch.cat([self.x, r.residual, r.plain]).cpu()
         # Clamp before the grid so values beyond [-1, 1] show as black/white, not as the gap colour.
-        strip = make_grid(to_unit(panels).clamp(0, 1), nrow=3, padding=4, pad_value=1.0)
+        zoomed = F.interpolate(to_unit(panels).clamp(0, 1), scale_factor=self.zoom, mode="nearest")
+        strip = make_grid(zoomed, nrow=3, padding=4, pad_value=1.0)
         self.picture.value = png_bytes(strip)
         self.readout.value = (
             f"relative change ‖y−x‖/‖x‖: residual <b>{r.residual_change:.2f}</b>, "

@@ -22,6 +22,7 @@ from PIL import Image
 from torch import nn
 
 from nstlib.cyclegan_train import CycleGANTrainer, History
+from nstlib.demos import natural_size_picture
 from nstlib.errors import NstlibError
 from nstlib.image_grid import image_grid
 from nstlib.images import check_image, figure_png, png_bytes
@@ -44,7 +45,7 @@ class LiveLossPlot:
 
     def figure(self, history: History) -> Figure:
         """The loss plot of ``history`` (lists of per-step losses, as ``train`` returns them)."""
-        fig = Figure(figsize=(7, 3.4), dpi=90)
+        fig = Figure(figsize=(7, 3.4), dpi=100)
         ax = fig.add_subplot()
         curves = {
             "adversarial G_AB + G_BA": ("G_A", "G_B"),
@@ -61,7 +62,7 @@ class LiveLossPlot:
         ax.set_xlabel("training step (this run)")
         ax.set_ylabel(f"loss ({self.window}-step mean)")
         ax.set_title(self.title)
-        ax.legend(fontsize=8, loc="upper right")
+        ax.legend(fontsize=9, loc="upper right")
         fig.tight_layout()
         return fig
 
@@ -101,8 +102,8 @@ class SnapshotDemo:
             style={"description_width": "initial"},
             layout=widgets.Layout(width="520px"),
         )
-        self.picture = widgets.Image(format="png")
-        self.curve_picture = widgets.Image(format="png")
+        self.picture = natural_size_picture()
+        self.curve_picture = natural_size_picture()
         self.readout = widgets.HTML()
         # One label per grid row, each as tall as a row of enlarged pictures plus its gap.
         size = snapshots.real_A.shape[1] * scale
@@ -113,7 +114,11 @@ class SnapshotDemo:
         self.widget = widgets.VBox(
             [
                 self.slider,
-                widgets.HBox([widgets.HTML(labels), self.picture, self.curve_picture]),
+                # Wraps: the curves go below the grid when both do not fit beside each other.
+                widgets.HBox(
+                    [widgets.HTML(labels), self.picture, self.curve_picture],
+                    layout=widgets.Layout(flex_flow="row wrap"),
+                ),
                 self.readout,
             ]
         )
@@ -122,7 +127,7 @@ class SnapshotDemo:
 
     def _curve_png(self, index: int) -> bytes:
         s = self.snapshots
-        fig = Figure(figsize=(4.6, 3.6), dpi=80)
+        fig = Figure(figsize=(5.2, 3.9), dpi=100)
         ax = fig.add_subplot()
         ax.plot(s.curve_steps, s.curves["score_AB"], label="domain score of G(a) (want 1)")
         ax.plot(s.curve_steps, s.curves["score_BA"], label="domain score of F(b) (want 0)")
@@ -133,7 +138,7 @@ class SnapshotDemo:
         ax.set_xlabel("training step")
         ax.set_ylabel("score / error")
         ax.set_title("Held-out scores during the shipped run")
-        ax.legend(fontsize=7, loc="center right")
+        ax.legend(fontsize=9, loc="center right")
         fig.tight_layout()
         return figure_png(fig)
 
@@ -188,7 +193,7 @@ class BlendDemo:
             style={"description_width": "initial"},
         )
         self.photo_menu = widgets.Dropdown(options=list(photos), description="photo")
-        self.picture = widgets.Image(format="png")
+        self.picture = natural_size_picture()
         self.readout = widgets.HTML()
         self.widget = widgets.VBox(
             [widgets.HBox([self.photo_menu, self.alpha_slider]), self.picture, self.readout]

@@ -23,6 +23,7 @@ import torch
 
 from nstlib.arbitrary import ArbitraryStylizer, blend_vectors
 from nstlib.cin import MultiStyleNet, style_mix
+from nstlib.demos import natural_size_picture
 from nstlib.errors import NstlibError
 from nstlib.images import png_bytes
 from nstlib.transformer_net import stylize_with_network
@@ -69,7 +70,7 @@ class StyleBlendDemo:
             )
             for index, weight in zip(self.styles, initial, strict=True)
         ]
-        self.picture = widgets.Image(format="png")
+        self.picture = natural_size_picture()
         self.readout = widgets.Label()
         self.last: dict[str, object] = {}
         for slider in self.sliders:
@@ -137,7 +138,7 @@ class StrengthDemo:
             description="strength",
             continuous_update=False,
         )
-        self.picture = widgets.Image(format="png")
+        self.picture = natural_size_picture()
         self.readout = widgets.Label()
         self.last: dict[str, object] = {}
         self.dropdown.observe(self.update, names="value")

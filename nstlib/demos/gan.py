@@ -18,6 +18,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from torchvision.utils import make_grid
 
+from nstlib.demos import natural_size_picture
 from nstlib.errors import NstlibError
 from nstlib.gan_train import GANHistory
 from nstlib.images import figure_png
@@ -80,7 +81,7 @@ class SnapshotScrubber:
             style={"description_width": "initial"},
             layout=widgets.Layout(width="480px"),
         )
-        self.picture = widgets.Image(format="png")
+        self.picture = natural_size_picture()
         self.readout = widgets.HTML()
         self.widget = widgets.VBox([self.slider, self.readout, self.picture])
         # Draw every snapshot now (about 0.1 s each) so that moving the slider is a lookup.
@@ -114,7 +115,8 @@ class SnapshotScrubber:
 
     def _render(self, index: int) -> bytes:
         n = len(self.runs)
-        fig = Figure(figsize=(4.2 * n, 4.4) if self.points else (3.6 * n, 4.0), dpi=80)
+        # dpi 100: 10-pt text is 14 px, readable on a projector at the picture's natural size.
+        fig = Figure(figsize=(4.2 * n, 4.4) if self.points else (6.4 * n, 4.2), dpi=100)
         axes = fig.subplots(1, n, squeeze=False)[0]
         step = self.steps[index]
         for ax, (name, history) in zip(axes, self.runs.items(), strict=True):
@@ -126,7 +128,7 @@ class SnapshotScrubber:
                 grid = make_grid(
                     shown, nrow=self.images_per_row, normalize=True, value_range=(-1, 1)
                 )
-                ax.imshow(grid.permute(1, 2, 0).clamp(0, 1).numpy())
+                ax.imshow(grid.permute(1, 2, 0).clamp(0, 1).numpy(), interpolation="nearest")
                 ax.set_title(f"{name}: samples at step {step}", fontsize=10)
                 ax.set_xlabel("each row: generated images, fixed noise")
                 ax.set_xticks([])
@@ -153,7 +155,7 @@ class SnapshotScrubber:
             f"{coverage.high_quality:.0%} high-quality",
             fontsize=10,
         )
-        ax.legend(loc="upper right", fontsize=7, markerscale=2)
+        ax.legend(loc="upper right", fontsize=9, markerscale=2)
 
     def update(self, change: dict | None = None) -> bytes:
         """Show the slider's current snapshot and its readout; return its PNG.

@@ -17,6 +17,7 @@ import torch
 from matplotlib import colormaps
 from PIL import Image, ImageDraw
 
+from nstlib.demos import natural_size_picture
 from nstlib.errors import NstlibError
 from nstlib.images import check_image, png_bytes
 from nstlib.patchgan import CellPatch, PatchDiscriminator, cell_patch, conv_layers, output_size
@@ -81,7 +82,7 @@ class ReceptiveFieldDemo:
         ]
         self.margin = max(0, *(-p.top for p in first), *(p.top + p.size - size for p in last))
 
-        style = {"description_width": "initial"}
+        style = {"description_width": "90px"}  # one label width, so the three tracks line up
         start_layers = min(3, max_layers)
         last, middle = self.map_sizes[start_layers] - 1, self.map_sizes[start_layers] // 2
         self.layers_slider = widgets.IntSlider(
@@ -95,8 +96,8 @@ class ReceptiveFieldDemo:
             value=middle, min=0, max=last, description="cell column", style=style
         )
         self._set_ranges()
-        self.picture = widgets.Image(format="png")
-        self.score_picture = widgets.Image(format="png")
+        self.picture = natural_size_picture()
+        self.score_picture = natural_size_picture()
         self.readout = widgets.HTML()
         columns = [
             widgets.VBox([widgets.HTML("<b>image, the cell's patch in red</b>"), self.picture]),

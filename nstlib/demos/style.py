@@ -20,8 +20,9 @@ import torch
 from tqdm.auto import tqdm
 
 from nstlib.backbones import Backbone, check_layer_names
+from nstlib.demos import natural_size_picture, zoomed_png
 from nstlib.errors import NstlibError
-from nstlib.images import check_image, png_bytes
+from nstlib.images import check_image
 from nstlib.stylize import stylize
 
 
@@ -115,7 +116,7 @@ class StyleGridDemo:
             options=list(self.layer_sets), description="style layers"
         )
         self.run_button = widgets.Button(description="run this setting", icon="play")
-        self.picture = widgets.Image(format="png", width="384px")
+        self.picture = natural_size_picture()
         self.readout = widgets.HTML()
         self.widget = widgets.VBox(
             [
@@ -203,7 +204,7 @@ class StyleGridDemo:
                 f"<br><b>Not computed:</b> weight {10**exponent:.1e}. Showing the nearest computed "
                 f"weight, {found.style_weight:.1e}; press <i>run this setting</i> to compute it."
             )
-        self.picture.value = png_bytes(found.image)
+        self.picture.value = zoomed_png(found.image[0], 384)  # 3x at 128 px, sharp pixels
         self.readout.value = (
             f"style weight <b>{found.style_weight:.1e}</b>, style layers <b>{label}</b> "
             f"({', '.join(self.layer_sets[label])}) &nbsp;|&nbsp; final losses: style "
@@ -214,14 +215,23 @@ class StyleGridDemo:
         return found
 
     def run(self) -> GridResult:
-        """Compute the sliders' current setting (seconds), keep it, and show it."""
+        """Compute the sliders' current setting (seconds), keep it, and show it.
+
+        A setting computed before is only shown again, with a line that says so: the press
+        always changes what is on screen.
+        """
+        exponent, label = math.log10(self.weight_slider.value), self.layers_buttons.value
+        known = self.cached(exponent, label) is not None
         self.run_button.disabled = True
         self.readout.value = "Running..."
         try:
-            self.result(math.log10(self.weight_slider.value), self.layers_buttons.value)
+            self.result(exponent, label)
         finally:
             self.run_button.disabled = False
-        return self.update()
+        found = self.update()
+        if known:
+            self.readout.value += "<br><b>Already computed:</b> this is the stored result."
+        return found
 
     def _on_run(self, button: widgets.Button) -> None:
         self.run()

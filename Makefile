@@ -18,11 +18,11 @@ $(STAMP): pyproject.toml
 # Jupyter refuses to run as root (containers, Colab-like VMs) unless told it may.
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 
-# The project's JupyterLab settings (lab-settings/overrides.json): no news pop-up over the page, and
+# The project's JupyterLab settings (lessons/.lab-settings/overrides.json): no news pop-up over the page, and
 # the widget manager's "save widget state" left off. Saving it on would replace the stored state of
 # a lesson that was opened and saved without being run (autosave does that) by the state of its
 # live widgets, none; the lesson would then show "model not found" where its demos were.
-LAB_SETTINGS := --LabApp.app_settings_dir="$(CURDIR)/lab-settings"
+LAB_SETTINGS := --LabApp.app_settings_dir="$(CURDIR)/lessons/.lab-settings"
 
 lab: $(STAMP)  ## start JupyterLab on the lessons, showing their stored demos and plots
 	@# JupyterLab draws stored widgets only in trusted notebooks; these are the course's own.

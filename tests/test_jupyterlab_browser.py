@@ -33,7 +33,7 @@ from course import SMALLEST_TEXT_KEY, lesson_paths
 
 REPO = Path(__file__).resolve().parent.parent
 SCREENSHOTS = REPO / "build" / "screenshots"
-LAB_SETTINGS = REPO / "lab-settings"  # what `make lab` passes as --LabApp.app_settings_dir
+LAB_SETTINGS = REPO / "lessons" / ".lab-settings"  # what `make lab` passes as --LabApp.app_settings_dir
 RUN_LESSON = "02_residual_blocks.ipynb"
 VIEWPORT = {"width": 1366, "height": 900}
 MAX_SCALE = 1.25  # a widget picture is shown between 1/1.25 and 1.25 times its natural size

@@ -67,7 +67,7 @@ def test_make_lab_serves_every_lesson(tmp_path):
         assert lessons and lessons <= served
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/lab", timeout=5) as r:
             assert r.status == 200 and b"JupyterLab" in r.read()
-        # The project's settings (lab-settings/overrides.json) are served as the defaults.
+        # The project's settings (lessons/.lab-settings/overrides.json) are served as the defaults.
         for plugin, key, value in [
             ("@jupyterlab/apputils-extension:notification", "fetchNews", "false"),
             ("@jupyter-widgets/jupyterlab-manager:plugin", "saveState", False),

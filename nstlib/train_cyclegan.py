@@ -9,7 +9,7 @@ one *run folder*::
                            RNGs: :mod:`nstlib.cyclegan_checkpoint`), rewritten atomically after
                            each epoch
     RUN/G_AB.pth, G_BA.pth the two generators, for ``translate --weights RUN/G_AB.pth``
-    RUN/losses.csv         one row per step: step, epoch, lr and the eight losses
+    RUN/losses.csv         one row per step: step, epoch (from 1), lr and the eight losses
     RUN/samples/epoch_NNN.png   fixed held-out photos A, G_AB(A), G_BA(G_AB(A)), B, G_BA(B),
                            G_AB(G_BA(B)) after each epoch, so epochs can be compared
 
@@ -251,15 +251,16 @@ def _train(
     if processes.distributed and not processes.is_main:
         # Each rank keeps its own pool of its own fakes; give each rank its own random stream.
         for k, pool in enumerate((trainer.pool_A, trainer.pool_B)):
-            pool.generator.manual_seed(options.seed + 2 * processes.rank + k)
+            pool.rng.manual_seed(options.seed + 2 * processes.rank + k)
 
     # DistributedSampler gives each rank ceil(len / world_size) indices per epoch.
     per_rank = math.ceil(len(dataset) / processes.world_size)
     steps_per_epoch = math.ceil(per_rank / options.batch_size)
     total_steps = steps_per_epoch * (options.n_epochs + options.n_epochs_decay)
     stop = total_steps if options.stop_after is None else min(options.stop_after, total_steps)
+    show = options.samples > 0 and processes.is_main
     grid_A, grid_B = (
-        fixed_images(root, options.samples, options.crop_size) if options.samples else (None, None)
+        fixed_images(root, options.samples, options.crop_size) if show else (None, None)
     )
 
     if processes.is_main:
@@ -313,7 +314,8 @@ def _train(
                 if trainer.step_count % steps_per_epoch == 0:
                     trainer.end_epoch()
                 if writer:
-                    writer.writerow([trainer.step_count, epoch, repr(lr), *map(repr, values)])
+                    # repr keeps every digit, so two runs' files compare exactly.
+                    writer.writerow([trainer.step_count, epoch + 1, repr(lr), *map(repr, values)])
                     log.flush()
                     bar.set_postfix(
                         epoch=epoch + 1,

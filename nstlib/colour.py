@@ -18,7 +18,9 @@ import torch
 import torch.nn.functional as F
 
 # Rows: Y (luma, BT.601), I, Q. The Y row is the luma every module of nstlib uses.
-RGB_TO_YIQ = torch.tensor([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])
+RGB_TO_YIQ = torch.tensor(
+    [[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]]
+)
 LUMA = RGB_TO_YIQ[0]
 
 

@@ -68,9 +68,7 @@ def cpu_has_native_bf16() -> bool:
     cpuinfo = Path("/proc/cpuinfo")
     if not cpuinfo.is_file():
         return False
-    flags = next(
-        (line for line in cpuinfo.read_text().splitlines() if line.startswith("flags")), ""
-    )
+    flags = next((line for line in cpuinfo.read_text().splitlines() if line.startswith("flags")), "")
     return any(flag in flags.split() for flag in ("avx512_bf16", "amx_bf16"))
 
 

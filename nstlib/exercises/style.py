@@ -78,9 +78,12 @@ def _inputs(
 ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
     """Features of two layers and the style image's Grams (of a different spatial size)."""
     layers = {"relu1_1": (4, 8, 10), "relu2_1": (6, 4, 5)}
-    features = {name: torch.rand((1, c, h, w), generator=rng) for name, (c, h, w) in layers.items()}
+    features = {
+        name: torch.rand((1, c, h, w), generator=rng) for name, (c, h, w) in layers.items()
+    }
     style_features = {
-        name: torch.rand((1, c, h + 3, w + 1), generator=rng) for name, (c, h, w) in layers.items()
+        name: torch.rand((1, c, h + 3, w + 1), generator=rng)
+        for name, (c, h, w) in layers.items()
     }
     return features, {name: gram_matrix(f) for name, f in style_features.items()}
 

@@ -40,10 +40,8 @@ def package_file(package: str, relative: str, install: str) -> Path:
     path = find_package_file(package, relative)
     if path is None:
         installed = importlib.util.find_spec(package) is not None
-        what = (
-            f"{package} is installed but has no {relative}"
-            if installed
-            else (f"{relative} ships in the package {package}, which is not installed")
+        what = f"{package} is installed but has no {relative}" if installed else (
+            f"{relative} ships in the package {package}, which is not installed"
         )
         raise NstlibError(f"{what}. Install it with: {install}")
     return path

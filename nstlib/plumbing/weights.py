@@ -68,11 +68,7 @@ def load_strict(
     if missing or unexpected or shapes:
         details = "; ".join(
             f"{len(items)} {label} (e.g. {', '.join(items[:3])})"
-            for label, items in (
-                ("missing", missing),
-                ("unexpected", unexpected),
-                ("mis-shaped", shapes),
-            )
+            for label, items in (("missing", missing), ("unexpected", unexpected), ("mis-shaped", shapes))
             if items
         )
         raise NstlibError(

@@ -31,7 +31,8 @@ import dataclasses
 import json
 import math
 import time
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -58,6 +59,12 @@ OPTIONS = "options.json"
 CSV_COLUMNS = ("step", "epoch", "lr", *LOSS_NAMES)
 
 
+def default_workers() -> int:
+    """Data-loading processes: the reference's 4, but at most one fewer than this machine's cores,
+    so that loading never takes the cores the training step runs on."""
+    return max(0, min(4, (os.cpu_count() or 1) - 1))
+
+
 @dataclass
 class TrainOptions:
     """Every setting of a run. Defaults are the reference's (its option names in brackets).
@@ -72,7 +79,7 @@ class TrainOptions:
     ``vanilla``). ``seed`` fixes the initial weights, the data order and the augmentations.
     Run control (not part of the result): ``precision`` (``auto`` picks per machine, see
     :mod:`nstlib.precision`), ``device``, ``backend`` (torchrun), ``workers`` (data-loading
-    processes [``--num_threads`` 4]), ``samples`` (photos per domain in the grid), ``stop_after``
+    processes [``--num_threads`` 4], see :func:`default_workers`), ``samples`` (photos per domain in the grid), ``stop_after``
     (stop after this many steps in all, with a checkpoint, to continue later with ``--resume``).
     """
 
@@ -100,7 +107,7 @@ class TrainOptions:
     precision: str = "auto"
     device: str | None = None
     backend: str = "auto"
-    workers: int = 4
+    workers: int = field(default_factory=default_workers)
     samples: int = 4
     stop_after: int | None = None
 

@@ -30,8 +30,8 @@ import csv
 import dataclasses
 import json
 import math
-import time
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 

@@ -261,30 +261,23 @@ def _train(
             pool.rng.manual_seed(options.seed + 2 * processes.rank + k)
 
     # DistributedSampler gives each rank ceil(len / world_size) indices per epoch.
-    per_rank = math.ceil(len(dataset) / processes.world_size)
-    steps_per_epoch = math.ceil(per_rank / options.batch_size)
+    steps_per_epoch = math.ceil(math.ceil(len(dataset) / processes.world_size) / options.batch_size)
     total_steps = steps_per_epoch * (options.n_epochs + options.n_epochs_decay)
     stop = total_steps if options.stop_after is None else min(options.stop_after, total_steps)
     show = options.samples > 0 and processes.is_main
-    grid_A, grid_B = (
-        fixed_images(root, options.samples, options.crop_size) if show else (None, None)
-    )
-
+    grid = fixed_images(root, options.samples, options.crop_size) if show else None
     if processes.is_main:
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "samples").mkdir(exist_ok=True)
-        with atomic_write(out / OPTIONS) as tmp:
-            tmp.write_text(json.dumps(_options_to_dict(options), indent=2) + "\n")
-        _trim_losses(out / "losses.csv", trainer.step_count)
+        _prepare_run_folder(options, trainer.step_count)
         print(
             f"train-cyclegan: {len(dataset.paths_A)} A and {len(dataset.paths_B)} B images from "
-            f"{root}; {steps_per_epoch} steps per epoch × {options.n_epochs + options.n_epochs_decay} "
-            f"epochs = {total_steps} steps; {processes.world_size} process(es), batch "
-            f"{options.batch_size} each, on {processes.device}, precision {precision.name}"
+            f"{root}; {steps_per_epoch} steps per epoch × "
+            f"{options.n_epochs + options.n_epochs_decay} epochs = {total_steps} steps; "
+            f"{processes.world_size} process(es), batch {options.batch_size} each, on "
+            f"{processes.device}, precision {precision.name}"
             + (f"; resuming at step {trainer.step_count}" if resuming else ""),
             flush=True,
         )
-    distributed.barrier(processes)
+    distributed.barrier(processes)  # the other ranks start once the run folder exists
 
     bar = tqdm(
         total=stop,
@@ -293,56 +286,29 @@ def _train(
         unit="step",
         disable=not (progress and processes.is_main),
     )
-    fresh = trainer.step_count == 0
-    log = open(out / "losses.csv", "w" if fresh else "a", newline="") if processes.is_main else None
-    writer = csv.writer(log) if log else None
-    if writer and fresh:
-        writer.writerow(CSV_COLUMNS)
+    log = _LossLog(out / "losses.csv", fresh=trainer.step_count == 0) if processes.is_main else None
     try:
         while trainer.step_count < stop:
             epoch, done = divmod(trainer.step_count, steps_per_epoch)
-            dataset.set_epoch(epoch)
-            # Skip the batches this epoch has already trained on (after a resume): by index, so
-            # no image is loaded for nothing.
-            order = epoch_order(dataset, epoch, options.seed, processes.rank, processes.world_size)
-            loader = DataLoader(
-                dataset,
-                batch_size=options.batch_size,
-                sampler=order[done * options.batch_size :],
-                num_workers=options.workers,
-                pin_memory=processes.device.type == "cuda",
-            )
-            for batch in loader:
+            for batch in _epoch_batches(dataset, options, processes, epoch, done):
                 lr = trainer.lr
                 losses = trainer.step(batch["A"], batch["B"])
-                # Every rank trained on its own images; log the mean over ranks, which is what one
-                # process with the whole batch would report.
+                # Every rank trained on its own images; log the mean over ranks, which is what
+                # one process with the whole batch would report.
                 values = distributed.average([losses[n] for n in LOSS_NAMES], processes)
-                if trainer.step_count % steps_per_epoch == 0:
-                    trainer.end_epoch()
-                if writer:
-                    # repr keeps every digit, so two runs' files compare exactly.
-                    writer.writerow([trainer.step_count, epoch + 1, repr(lr), *map(repr, values)])
-                    log.flush()
-                    bar.set_postfix(
-                        epoch=epoch + 1,
-                        G=f"{values[0] + values[1]:.3f}",
-                        cyc=f"{values[2] + values[3]:.3f}",
-                        D=f"{values[6] + values[7]:.3f}",
-                        refresh=False,
-                    )
-                bar.update()
                 epoch_done = trainer.step_count % steps_per_epoch == 0
+                if epoch_done:
+                    trainer.end_epoch()
+                if log:
+                    log.write(trainer.step_count, epoch + 1, lr, values)
+                    bar.set_postfix(epoch=epoch + 1, **_summary(values), refresh=False)
+                bar.update()
                 if epoch_done or trainer.step_count == stop:
                     if processes.is_main:
                         _save(trainer, options, out)
-                        if epoch_done and grid_A is not None:
-                            _sample_grid(
-                                trainer,
-                                grid_A,
-                                grid_B,
-                                out / "samples" / f"epoch_{epoch + 1:03d}.png",
-                            )
+                        if epoch_done and grid is not None:
+                            picture = out / "samples" / f"epoch_{epoch + 1:03d}.png"
+                            _sample_grid(trainer, *grid, picture)
                     distributed.barrier(processes)
                 if trainer.step_count == stop:
                     break
@@ -357,6 +323,65 @@ def _train(
             flush=True,
         )
     return RunSummary(out, trainer.step_count, total_steps, seconds, precision.name)
+
+
+def _epoch_batches(
+    dataset: UnalignedImages,
+    options: TrainOptions,
+    processes: distributed.Processes,
+    epoch: int,
+    done: int,
+) -> DataLoader:
+    """This rank's batches of ``epoch``, skipping the first ``done`` (trained before a resume).
+
+    The skipped samples are dropped from the index list, so no image is loaded for nothing.
+    """
+    dataset.set_epoch(epoch)
+    order = epoch_order(dataset, epoch, options.seed, processes.rank, processes.world_size)
+    return DataLoader(
+        dataset,
+        batch_size=options.batch_size,
+        sampler=order[done * options.batch_size :],
+        num_workers=options.workers,
+        pin_memory=processes.device.type == "cuda",
+    )
+
+
+def _summary(values: list[float]) -> dict[str, str]:
+    """The progress bar's short readout: total G adversarial, cycle and D losses."""
+    loss = dict(zip(LOSS_NAMES, values, strict=True))
+    return {
+        "G": f"{loss['G_A'] + loss['G_B']:.3f}",
+        "cyc": f"{loss['cycle_A'] + loss['cycle_B']:.3f}",
+        "D": f"{loss['D_A'] + loss['D_B']:.3f}",
+    }
+
+
+def _prepare_run_folder(options: TrainOptions, step: int) -> None:
+    """Create the run folder, write ``options.json``, and cut ``losses.csv`` back to ``step``."""
+    out = Path(options.out)
+    (out / "samples").mkdir(parents=True, exist_ok=True)
+    with atomic_write(out / OPTIONS) as tmp:
+        tmp.write_text(json.dumps(_options_to_dict(options), indent=2) + "\n")
+    _trim_losses(out / "losses.csv", step)
+
+
+class _LossLog:
+    """``losses.csv``, one row per step, flushed at once (a crash loses no logged step)."""
+
+    def __init__(self, path: Path, fresh: bool) -> None:
+        self.file = open(path, "w" if fresh else "a", newline="")
+        self.writer = csv.writer(self.file)
+        if fresh:
+            self.writer.writerow(CSV_COLUMNS)
+
+    def write(self, step: int, epoch: int, lr: float, values: list[float]) -> None:
+        # repr keeps every digit, so two runs' files can be compared exactly.
+        self.writer.writerow([step, epoch, repr(lr), *map(repr, values)])
+        self.file.flush()
+
+    def close(self) -> None:
+        self.file.close()
 
 
 def _save(trainer: CycleGANTrainer, options: TrainOptions, out: Path) -> None:

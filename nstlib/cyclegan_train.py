@@ -16,6 +16,11 @@ reference names its discriminators after the generator they face, so its ``D_A``
 The learning rate is constant for ``n_epochs`` epochs, then decays linearly to nearly 0 over
 ``n_epochs_decay`` epochs (``LambdaLR`` with the reference's rule, see :func:`lr_factor`).
 
+Speed and scale: the trainer can run the step under autocast (``precision``, see
+:mod:`nstlib.precision`; fp32, the default, is exactly the reference's arithmetic), and can wrap
+its networks in ``DistributedDataParallel`` (``distributed=True``) so that many processes train
+one model, as ``python -m nstlib train-cyclegan`` does under torchrun (:mod:`nstlib.distributed`).
+
 Saving and resuming a run exactly lives beside the trainer, in :mod:`nstlib.cyclegan_checkpoint`.
 Reference: junyanz/pytorch-CycleGAN-and-pix2pix ``models/cycle_gan_model.py``,
 ``models/networks.py`` (``get_scheduler``).

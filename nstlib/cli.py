@@ -1,9 +1,10 @@
-"""The nstlib command line: ``python -m nstlib {translate,stylize,assets} ...``.
+"""The nstlib command line: ``python -m nstlib {translate,stylize,assets,train-cyclegan} ...``.
 
 Every command prints what ran (network, device, time). A learner's mistake (missing file,
 non-image, image too large, no weights) is printed as one clear message and exit status 2,
 never a traceback. :func:`translate_file` and :func:`stylize_file` are the commands as functions:
-names or files in, a picture written, a summary back.
+names or files in, a picture written, a summary back. ``train-cyclegan`` has its own module,
+:mod:`nstlib.train_cyclegan`.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from pathlib import Path
 
 import torch
 
+from nstlib import train_cyclegan
 from nstlib.assets import describe_assets, fetch_missing
 from nstlib.backbones import resolve_backbone_name
 from nstlib.data import resolve_image
 from nstlib.errors import NstlibError
+from nstlib.generator_files import load_generator
 from nstlib.images import save_image
 from nstlib.pretrained import load_vintage_generator, translate
 from nstlib.runtime import resolve_device
@@ -36,8 +39,9 @@ def translate_file(
     out: str | Path,
     size: int | None = 256,
     device: torch.device | str | None = None,
+    weights: str | Path | None = None,
 ) -> dict:
-    """Translate a photo file to a vintage-looking PNG/JPEG with the pretrained generator.
+    """Translate a photo file with the pretrained vintage generator, or the one in ``weights``.
 
     Args:
         photo: an image file or a bundled photo name such as ``"chelsea"`` (see
@@ -45,12 +49,18 @@ def translate_file(
         out: where to write the result (its folder must exist).
         size: the longer side to resize to, in pixels; ``None`` keeps the photo's size.
         device: where to run the generator (default: :func:`nstlib.runtime.device`).
+        weights: a generator file to use instead of the vintage one: ``G_AB.pth`` from a
+            ``train-cyclegan`` run, or a reference-code file such as the published
+            ``horse2zebra.pth`` (see :mod:`nstlib.generator_files`).
 
     Returns ``{"input_size": (H, W), "device": str, "output": Path, "seconds": float}``: the size
     of the image the generator ran on, where it ran, the written file, and the time the translation
     itself took.
     """
-    generator = load_vintage_generator(device)
+    if weights is None:
+        generator = load_vintage_generator(device)
+    else:
+        generator = load_generator(weights, resolve_device(device))
     image = resolve_image(photo, size)
     start = time.perf_counter()
     result = translate(generator, image)
@@ -121,11 +131,18 @@ def stylize_file(
 
 
 def _translate(args: argparse.Namespace) -> None:
-    summary = translate_file(args.photo, args.output, size=args.size, device=args.device)
+    summary = translate_file(
+        args.photo, args.output, size=args.size, device=args.device, weights=args.weights
+    )
     height, width = summary["input_size"]
+    generator = (
+        "the pretrained modern→vintage CycleGAN generator"
+        if args.weights is None
+        else f"the generator in {args.weights}"
+    )
     print(
-        f"translated {args.photo} ({height}×{width}) with the pretrained modern→vintage "
-        f"CycleGAN generator on {summary['device']} in {summary['seconds']:.2f} s → {args.output}"
+        f"translated {args.photo} ({height}×{width}) with {generator} on {summary['device']} "
+        f"in {summary['seconds']:.2f} s → {args.output}"
     )
 
 
@@ -168,6 +185,12 @@ def build_parser() -> argparse.ArgumentParser:
     command.add_argument("-o", "--output", required=True, type=Path, help="output PNG path")
     command.add_argument("--size", type=int, default=256, help="longer side in pixels (256)")
     command.add_argument("--device", default=None, help="cpu, cuda or mps (default: best)")
+    command.add_argument(
+        "--weights",
+        type=Path,
+        default=None,
+        help="a generator file instead: train-cyclegan's G_AB.pth or the reference's horse2zebra.pth",
+    )
     command.set_defaults(run=_translate)
 
     command = commands.add_parser("stylize", help="Gatys neural style transfer")
@@ -190,6 +213,8 @@ def build_parser() -> argparse.ArgumentParser:
     command = commands.add_parser("assets", help="list the pretrained weights available offline")
     command.add_argument("--fetch", action="store_true", help="download what is missing (online)")
     command.set_defaults(run=_assets)
+
+    train_cyclegan.add_command(commands)
     return parser
 
 

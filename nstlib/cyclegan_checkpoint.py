@@ -3,8 +3,8 @@
 A CycleGAN trains for hours, so a run of :class:`~nstlib.cyclegan_train.CycleGANTrainer` must
 survive being stopped. A checkpoint holds everything that influences the next step: the four
 networks' weights, both Adams' moments, the learning-rate schedulers, the step and epoch counters,
-the image pools (their images and random generators), and the global random states of torch,
-CUDA, Python and NumPy (the samplers draw from them). A run that is stopped and resumed therefore
+the image pools (their images and random generators), the fp16 loss scale, and the global random
+states of torch, CUDA, Python and NumPy (the samplers draw from them). A run that is stopped and resumed therefore
 computes bit-for-bit what an uninterrupted run computes, on the same machine and thread count.
 
 * :func:`save_checkpoint` writes one (atomically: a crash never leaves half a file);
@@ -25,12 +25,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from nstlib.cyclegan_train import CycleGANConfig, CycleGANTrainer
+from nstlib.cyclegan_train import MODEL_NAMES, CycleGANConfig, CycleGANTrainer
 from nstlib.errors import NstlibError
 from nstlib.plumbing.atomic import atomic_write
 from nstlib.plumbing.weights import load_strict, read_weights
 
-MODEL_NAMES = ("G_AB", "G_BA", "D_A", "D_B")  # the trainer's attributes holding the networks
 WHAT = "a CycleGAN checkpoint written by nstlib.cyclegan_checkpoint.save_checkpoint"
 
 
@@ -65,6 +64,7 @@ def trainer_state(trainer: CycleGANTrainer) -> dict:
         "opt_D": trainer.opt_D.state_dict(),
         "schedulers": [s.state_dict() for s in trainer.schedulers],
         "pools": {"A": trainer.pool_A.state_dict(), "B": trainer.pool_B.state_dict()},
+        "scaler": trainer.scaler.state_dict(),  # empty unless fp16 (its loss scale)
         "step_count": trainer.step_count,
         "epoch": trainer.epoch,
         "rng": global_rng_state(),
@@ -128,6 +128,8 @@ def load_checkpoint(trainer: CycleGANTrainer, path: str | Path) -> None:
         saved_pool = state["pools"][side]
         images = [x.to(trainer.device) for x in saved_pool["images"]]
         pool.load_state_dict({**saved_pool, "images": images})
+    if state.get("scaler"):  # fp16 runs only; checkpoints from before precision have none
+        trainer.scaler.load_state_dict(state["scaler"])
     trainer.step_count, trainer.epoch = state["step_count"], state["epoch"]
     set_global_rng_state(state["rng"])
 

@@ -16,6 +16,11 @@ reference names its discriminators after the generator they face, so its ``D_A``
 The learning rate is constant for ``n_epochs`` epochs, then decays linearly to nearly 0 over
 ``n_epochs_decay`` epochs (``LambdaLR`` with the reference's rule, see :func:`lr_factor`).
 
+Speed and scale: the trainer can run the step under autocast (``precision``, see
+:mod:`nstlib.precision`; fp32, the default, is exactly the reference's arithmetic), and can wrap
+its networks in ``DistributedDataParallel`` (``distributed=True``) so that many processes train
+one model, as ``python -m nstlib train-cyclegan`` does under torchrun (:mod:`nstlib.distributed`).
+
 Saving and resuming a run exactly lives beside the trainer, in :mod:`nstlib.cyclegan_checkpoint`.
 Reference: junyanz/pytorch-CycleGAN-and-pix2pix ``models/cycle_gan_model.py``,
 ``models/networks.py`` (``get_scheduler``).
@@ -35,9 +40,11 @@ from nstlib.cyclegan import cycle_loss, identity_loss
 from nstlib.errors import NstlibError
 from nstlib.gan_losses import LOSS_KINDS, LossKind, discriminator_loss, generator_loss
 from nstlib.image_pool import ImagePool
+from nstlib.precision import Precision, choose_precision
 from nstlib.runtime import set_requires_grad
 
 LOSS_NAMES = ("G_A", "G_B", "cycle_A", "cycle_B", "idt_A", "idt_B", "D_A", "D_B")
+MODEL_NAMES = ("G_AB", "G_BA", "D_A", "D_B")  # the trainer's attributes holding the networks
 
 
 @dataclass
@@ -87,6 +94,12 @@ class CycleGANTrainer:
         D_A, D_B: discriminators returning raw scores (e.g. a PatchGAN map), no sigmoid.
         config: hyper-parameters (reference defaults).
         device: where to train; defaults to the device of ``G_AB``'s parameters.
+        precision: the arithmetic (see :func:`nstlib.precision.choose_precision`); the default,
+            fp32, computes exactly the reference's step. On a CUDA GPU the networks and batches
+            also use the ``channels_last`` memory layout, which its convolution kernels prefer.
+        distributed: wrap the four networks in ``DistributedDataParallel`` (the process group
+            must be set up, see :mod:`nstlib.distributed`): each backward pass then averages the
+            gradients over all processes, so that every process applies the same update.
 
     Attributes ``step_count`` (steps done) and ``epoch`` (epochs finished) count progress.
     """
@@ -99,13 +112,36 @@ class CycleGANTrainer:
         D_B: nn.Module,
         config: CycleGANConfig | None = None,
         device: torch.device | str | None = None,
+        precision: Precision | None = None,
+        distributed: bool = False,
     ) -> None:
         self.config = config = config or CycleGANConfig()
         if device is None:
             device = next(G_AB.parameters()).device
         self.device = torch.device(device)
-        self.G_AB, self.G_BA = G_AB.to(self.device), G_BA.to(self.device)
-        self.D_A, self.D_B = D_A.to(self.device), D_B.to(self.device)
+        self.precision = precision or choose_precision(self.device, "fp32")
+        # channels_last suits cuDNN; on CPUs it made this network slower (REFERENCE.md §5).
+        self.memory_format = (
+            torch.channels_last if self.device.type == "cuda" else torch.contiguous_format
+        )
+        for name, net in zip(MODEL_NAMES, (G_AB, G_BA, D_A, D_B), strict=True):
+            setattr(self, name, net.to(self.device, memory_format=self.memory_format))
+        # The forward passes whose gradients update a network go through these: under DDP, the
+        # wrappers that average gradients across processes. The attributes above stay the plain
+        # networks, so checkpoints keep the usual parameter names.
+        self._synced = {
+            name: (
+                nn.parallel.DistributedDataParallel(getattr(self, name))
+                if distributed
+                else getattr(self, name)
+            )
+            for name in MODEL_NAMES
+        }
+        # fp16 gradients underflow to 0 unless the loss is scaled up first; for bf16 and fp32 the
+        # scaler is disabled and passes losses and steps through unchanged.
+        self.scaler = torch.amp.GradScaler(
+            self.device.type, enabled=self.precision.needs_grad_scaler
+        )
         self.pool_A = ImagePool(config.pool_size, seed=config.seed)  # past G_BA(b), for D_A
         self.pool_B = ImagePool(config.pool_size, seed=config.seed + 1)  # past G_AB(a), for D_B
         self.opt_G = torch.optim.Adam(
@@ -140,39 +176,47 @@ class CycleGANTrainer:
         by our ``D_B``), but its ``D_A`` is our ``D_B`` (see the module docstring).
         """
         c = self.config
-        real_A, real_B = real_A.to(self.device), real_B.to(self.device)
-        fake_B = self.G_AB(real_A)
-        rec_A = self.G_BA(fake_B)
-        fake_A = self.G_BA(real_B)
-        rec_B = self.G_AB(fake_A)
+        real_A, real_B = (
+            x.to(self.device, memory_format=self.memory_format) for x in (real_A, real_B)
+        )
+        G_AB, G_BA, D_A, D_B = (self._synced[name] for name in MODEL_NAMES)
+        with self.precision.autocast():
+            fake_B = G_AB(real_A)
+            rec_A = G_BA(fake_B)
+            fake_A = G_BA(real_B)
+            rec_B = G_AB(fake_A)
 
-        set_requires_grad((self.D_A, self.D_B), False)
-        losses = {
-            "G_A": generator_loss(self.D_B(fake_B), c.gan_mode),
-            "G_B": generator_loss(self.D_A(fake_A), c.gan_mode),
-            "cycle_A": cycle_loss(real_A, rec_A, c.lambda_A),
-            "cycle_B": cycle_loss(real_B, rec_B, c.lambda_B),
-        }
-        if c.lambda_identity > 0:
-            losses["idt_A"] = identity_loss(
-                real_B, self.G_AB(real_B), c.lambda_B * c.lambda_identity
-            )
-            losses["idt_B"] = identity_loss(
-                real_A, self.G_BA(real_A), c.lambda_A * c.lambda_identity
-            )
+            # The frozen discriminators run as plain modules: nothing of theirs is updated here,
+            # so there are no gradients to average across processes.
+            set_requires_grad((self.D_A, self.D_B), False)
+            losses = {
+                "G_A": generator_loss(self.D_B(fake_B), c.gan_mode),
+                "G_B": generator_loss(self.D_A(fake_A), c.gan_mode),
+                "cycle_A": cycle_loss(real_A, rec_A, c.lambda_A),
+                "cycle_B": cycle_loss(real_B, rec_B, c.lambda_B),
+            }
+            if c.lambda_identity > 0:
+                losses["idt_A"] = identity_loss(
+                    real_B, G_AB(real_B), c.lambda_B * c.lambda_identity
+                )
+                losses["idt_B"] = identity_loss(
+                    real_A, G_BA(real_A), c.lambda_A * c.lambda_identity
+                )
         self.opt_G.zero_grad()
-        sum(losses.values()).backward()
-        self.opt_G.step()
+        self.scaler.scale(sum(losses.values())).backward()
+        self.scaler.step(self.opt_G)
 
         set_requires_grad((self.D_A, self.D_B), True)
         self.opt_D.zero_grad()
-        # The pools detach the fakes, so the D losses do not reach the generators. The 0.5 slows
-        # D down relative to G, as in the reference.
-        fake_B, fake_A = self.pool_B.query(fake_B), self.pool_A.query(fake_A)
-        losses["D_B"] = 0.5 * discriminator_loss(self.D_B(real_B), self.D_B(fake_B), c.gan_mode)
-        losses["D_A"] = 0.5 * discriminator_loss(self.D_A(real_A), self.D_A(fake_A), c.gan_mode)
-        (losses["D_A"] + losses["D_B"]).backward()
-        self.opt_D.step()
+        with self.precision.autocast():
+            # The pools detach the fakes, so the D losses do not reach the generators. The 0.5
+            # slows D down relative to G, as in the reference.
+            fake_B, fake_A = self.pool_B.query(fake_B), self.pool_A.query(fake_A)
+            losses["D_B"] = 0.5 * discriminator_loss(D_B(real_B), D_B(fake_B), c.gan_mode)
+            losses["D_A"] = 0.5 * discriminator_loss(D_A(real_A), D_A(fake_A), c.gan_mode)
+        self.scaler.scale(losses["D_A"] + losses["D_B"]).backward()
+        self.scaler.step(self.opt_D)
+        self.scaler.update()
 
         self.step_count += 1
         result = dict.fromkeys(LOSS_NAMES, 0.0)

@@ -9,26 +9,34 @@ names or files in, a picture written, a summary back.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
-
-from nstlib.assets import describe_assets, fetch_missing
-from nstlib.backbones import resolve_backbone_name
-from nstlib.data import resolve_image
 from nstlib.errors import NstlibError
-from nstlib.images import save_image
-from nstlib.pretrained import load_vintage_generator, translate
-from nstlib.runtime import resolve_device
-from nstlib.stylize import (
-    CPU_SECONDS_PER_STEP_AT_256,
-    DEFAULT_STEPS,
-    MAX_CPU_SIZE,
-    MIN_SIZE,
-    stylize,
+from nstlib.plumbing.command import OneLineParser, run_command
+from nstlib.validate import (
+    check_cpu_size,
+    check_finite,
+    check_image_file,
+    check_int,
+    check_output_path,
 )
+
+if TYPE_CHECKING:
+    import torch
+
+# The library is imported inside the commands, after the checks that need no torch: torch takes
+# seconds to import, and a typo in -o or --steps deserves an answer in a fraction of a second.
+
+
+def _check_files(*sources: tuple[str, str | Path]) -> None:
+    """Check the ``(argument, value)`` pairs that are clearly file paths (with a folder or an
+    extension) without torch; bundled names such as 'chelsea' are checked by
+    :func:`nstlib.data.check_image_source` once the library is imported."""
+    for name, source in sources:
+        if Path(source).suffix or len(Path(source).parts) > 1:
+            check_image_file(source, name)
 
 
 def translate_file(
@@ -37,20 +45,36 @@ def translate_file(
     size: int | None = 256,
     device: torch.device | str | None = None,
 ) -> dict:
-    """Translate a photo file to a vintage-looking PNG/JPEG with the pretrained generator.
+    """Translate a photo file to a vintage-looking PNG with the pretrained generator.
 
     Args:
         photo: an image file or a bundled photo name such as ``"chelsea"`` (see
             :func:`nstlib.data.resolve_image`).
-        out: where to write the result (its folder must exist).
+        out: where to write the PNG (its folder must exist; an existing file is replaced).
         size: the longer side to resize to, in pixels; ``None`` keeps the photo's size.
         device: where to run the generator (default: :func:`nstlib.runtime.device`).
 
     Returns ``{"input_size": (H, W), "device": str, "output": Path, "seconds": float}``: the size
     of the image the generator ran on, where it ran, the written file, and the time the translation
-    itself took.
+    itself took. Every argument is checked before anything is loaded or computed (see
+    :mod:`nstlib.validate`); ``out`` must not be ``photo``.
     """
-    generator = load_vintage_generator(device)
+    out = check_output_path(out, inputs=[photo])
+    if size is not None:
+        size = check_int(size, "--size", low=1)
+    _check_files(("photo", photo))
+
+    from nstlib.data import check_image_source, resolve_image
+    from nstlib.images import save_image
+    from nstlib.pretrained import MAX_CPU_SIZE, MIN_SIZE, load_vintage_generator, translate
+    from nstlib.runtime import resolve_device
+
+    check_image_source(photo, "photo")
+    run_device = resolve_device(device, "--device")
+    if size is not None:
+        check_int(size, "--size", low=MIN_SIZE)
+        check_cpu_size(size, run_device.type, limit=MAX_CPU_SIZE)
+    generator = load_vintage_generator(run_device)
     image = resolve_image(photo, size)
     start = time.perf_counter()
     result = translate(generator, image)
@@ -79,23 +103,41 @@ def stylize_file(
 
     ``content`` and ``style`` are bundled names (``chelsea``, ``swirl``...) or image files.
     Returns ``{backbone, device, image_size, steps, seconds, style_loss, content_loss, output}``
-    where the losses read ``"initial → final"``.
+    where the losses read ``"initial → final"``. Every argument is checked before anything is
+    loaded or computed (see :mod:`nstlib.validate`); ``out`` must be neither input.
     """
-    run_device = resolve_device(device)
-    if size < MIN_SIZE:
-        raise NstlibError(f"--size {size} is too small; VGG needs at least {MIN_SIZE} pixels.")
-    if run_device.type == "cpu" and size > MAX_CPU_SIZE:
-        seconds = CPU_SECONDS_PER_STEP_AT_256 * (size / 256) ** 2
-        raise NstlibError(
-            f"--size {size} is too large for the CPU (at most {MAX_CPU_SIZE}; each step would "
-            f"take about {seconds:.0f} s); use --size {MAX_CPU_SIZE} or less, or a GPU "
-            "(--device cuda)."
-        )
-    out = Path(out)
-    if not out.parent.exists():
-        raise NstlibError(
-            f"Folder {out.parent} does not exist; create it or choose another -o path."
-        )
+    out = check_output_path(out, inputs=[content, style])
+    size = check_int(size, "--size", low=1)
+    if steps is not None:
+        steps = check_int(steps, "--steps", low=1)
+    if style_weight is not None:
+        style_weight = check_finite(style_weight, "--style-weight", low=0)
+    _check_files(("content", content), ("style", style))
+
+    from nstlib.backbones import resolve_backbone_name
+    from nstlib.data import check_image_source, resolve_image
+    from nstlib.images import save_image
+    from nstlib.runtime import resolve_device
+    from nstlib.stylize import (
+        CPU_SECONDS_PER_STEP_AT_256,
+        DEFAULT_STEPS,
+        MAX_CPU_SIZE,
+        MIN_SIZE,
+        stylize,
+    )
+
+    check_image_source(content, "content")
+    check_image_source(style, "style")
+    run_device = resolve_device(device, "--device")
+    check_int(size, "--size", low=MIN_SIZE)
+    seconds = CPU_SECONDS_PER_STEP_AT_256 * (size / 256) ** 2
+    check_cpu_size(
+        size,
+        run_device.type,
+        limit=MAX_CPU_SIZE,
+        cost=f"each step would take about {seconds:.0f} s",
+    )
+    resolve_backbone_name(backbone)  # a typo is found now, not after the images are loaded
     result = stylize(
         resolve_image(content, size),
         resolve_image(style, size),
@@ -146,6 +188,9 @@ def _stylize(args: argparse.Namespace) -> None:
 
 
 def _assets(args: argparse.Namespace) -> None:
+    from nstlib.assets import describe_assets, fetch_missing
+    from nstlib.backbones import resolve_backbone_name
+
     if args.fetch:
         fetch_missing()
     for line in describe_assets():
@@ -156,16 +201,19 @@ def _assets(args: argparse.Namespace) -> None:
         print(f"load_backbone('auto'): {exc}")
 
 
+OUTPUT_HELP = "output PNG path (not an input; an existing file there is replaced)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for ``python -m nstlib``."""
-    parser = argparse.ArgumentParser(prog="python -m nstlib", description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog="python -m nstlib", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
     command = commands.add_parser(
         "translate", help="turn a photo 'vintage' with a pretrained CycleGAN generator"
     )
     command.add_argument("photo", help="an image file, or a bundled photo name such as 'chelsea'")
-    command.add_argument("-o", "--output", required=True, type=Path, help="output PNG path")
+    command.add_argument("-o", "--output", required=True, type=Path, help=OUTPUT_HELP)
     command.add_argument("--size", type=int, default=256, help="longer side in pixels (256)")
     command.add_argument("--device", default=None, help="cpu, cuda or mps (default: best)")
     command.set_defaults(run=_translate)
@@ -173,7 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     command = commands.add_parser("stylize", help="Gatys neural style transfer")
     command.add_argument("content", help="content image file or bundled photo name ('chelsea')")
     command.add_argument("style", help="style image file or bundled style name ('swirl')")
-    command.add_argument("-o", "--output", required=True, type=Path, help="output PNG path")
+    command.add_argument("-o", "--output", required=True, type=Path, help=OUTPUT_HELP)
     command.add_argument("--size", type=int, default=256, help="longer side in pixels (256)")
     command.add_argument("--steps", type=int, default=None, help="optimiser steps")
     command.add_argument("--style-weight", type=float, default=None, help="style loss weight")
@@ -194,11 +242,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point; returns the process exit status."""
+    """Entry point; returns the process exit status (see :mod:`nstlib.plumbing.command`)."""
     args = build_parser().parse_args(argv)
-    try:
-        args.run(args)
-    except NstlibError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return 0
+    return run_command(lambda: args.run(args))

@@ -36,6 +36,7 @@ from nstlib.errors import NstlibError
 from nstlib.gan_losses import LOSS_KINDS, LossKind, discriminator_loss, generator_loss
 from nstlib.image_pool import ImagePool
 from nstlib.runtime import set_requires_grad
+from nstlib.validate import check_finite, check_finite_loss, check_int
 
 LOSS_NAMES = ("G_A", "G_B", "cycle_A", "cycle_B", "idt_A", "idt_B", "D_A", "D_B")
 
@@ -62,6 +63,14 @@ class CycleGANConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
+        check_finite(self.lr, "lr", low=0, low_open=True)
+        for i, beta in enumerate(self.betas):
+            check_finite(beta, f"betas[{i}]", low=0, high=0.9999)
+        for name in ("lambda_A", "lambda_B", "lambda_identity"):
+            check_finite(getattr(self, name), name, low=0)
+        for name in ("pool_size", "n_epochs", "n_epochs_decay"):
+            setattr(self, name, check_int(getattr(self, name), name, low=0))
+        self.seed = check_int(self.seed, "seed")
         if self.gan_mode not in LOSS_KINDS:
             raise NstlibError(
                 f"gan_mode={self.gan_mode!r} is not a GAN loss; use one of {', '.join(LOSS_KINDS)} "
@@ -75,8 +84,12 @@ def lr_factor(epoch: int, n_epochs: int, n_epochs_decay: int) -> float:
     ``1 − max(0, epoch + 1 − n_epochs) / (n_epochs_decay + 1)``: 1 for the first ``n_epochs``
     epochs, then down by ``1/(n_epochs_decay + 1)`` per epoch. With 100 + 100 epochs the last
     epoch runs at ``2e-4 · 1/101 ≈ 1.98e-6``.
+
+    After ``n_epochs + n_epochs_decay`` epochs the rule would go negative, and a negative learning
+    rate is gradient *ascent*: training on past the schedule would undo it. The factor is clamped
+    at 0 instead, so extra epochs leave the networks as they are.
     """
-    return 1.0 - max(0, epoch + 1 - n_epochs) / float(n_epochs_decay + 1)
+    return max(0.0, 1.0 - max(0, epoch + 1 - n_epochs) / float(n_epochs_decay + 1))
 
 
 class CycleGANTrainer:
@@ -161,7 +174,10 @@ class CycleGANTrainer:
                 real_A, self.G_BA(real_A), c.lambda_A * c.lambda_identity
             )
         self.opt_G.zero_grad()
-        sum(losses.values()).backward()
+        loss_G = sum(losses.values())
+        loss_G.backward()
+        # Checked before the update: one NaN step would make every weight NaN for good.
+        self._check_finite(losses)
         self.opt_G.step()
 
         set_requires_grad((self.D_A, self.D_B), True)
@@ -172,12 +188,23 @@ class CycleGANTrainer:
         losses["D_B"] = 0.5 * discriminator_loss(self.D_B(real_B), self.D_B(fake_B), c.gan_mode)
         losses["D_A"] = 0.5 * discriminator_loss(self.D_A(real_A), self.D_A(fake_A), c.gan_mode)
         (losses["D_A"] + losses["D_B"]).backward()
+        self._check_finite({"D_A": losses["D_A"], "D_B": losses["D_B"]})
         self.opt_D.step()
 
         self.step_count += 1
         result = dict.fromkeys(LOSS_NAMES, 0.0)
         result.update({name: loss.item() for name, loss in losses.items()})
         return result
+
+    def _check_finite(self, losses: dict[str, torch.Tensor]) -> None:
+        """Stop before an optimiser step if a loss is NaN or infinite (the weights stay as they are)."""
+        values = torch.stack([loss.detach() for loss in losses.values()])
+        if not torch.isfinite(values).all():
+            check_finite_loss(
+                dict(zip(losses, values.tolist(), strict=True)),
+                self.step_count,
+                fix="lower config.lr or the loss weights (lambda_A, lambda_B), or check the data",
+            )
 
     def end_epoch(self) -> None:
         """Mark an epoch as finished and move both learning-rate schedules on by one epoch."""
@@ -214,10 +241,11 @@ def train(
 
     Returns ``history``: for each loss name, the list of its value at each step run here.
     """
-    if steps < 0 or every < 1 or batch_size < 1:
-        raise NstlibError(
-            f"need steps ≥ 0, every ≥ 1, batch_size ≥ 1; got {steps}, {every}, {batch_size}."
-        )
+    steps = check_int(steps, "steps", low=0)
+    every = check_int(every, "every", low=1)
+    batch_size = check_int(batch_size, "batch_size", low=1)
+    if steps_per_epoch is not None:
+        steps_per_epoch = check_int(steps_per_epoch, "steps_per_epoch", low=1)
     history: History = {name: [] for name in LOSS_NAMES}
     bar = tqdm(range(steps), desc="CycleGAN", disable=not progress)
     for i in bar:

@@ -43,6 +43,7 @@ from nstlib.plumbing.atomic import atomic_write
 from nstlib.plumbing.weights import load_strict, read_weights
 from nstlib.runtime import resolve_device
 from nstlib.style import (
+    LOSS_TERMS,
     LossTerms,
     content_loss,
     gram_matrix,
@@ -50,6 +51,7 @@ from nstlib.style import (
     style_loss,
     total_variation_loss,
 )
+from nstlib.validate import check_finite, check_finite_loss, check_int
 
 # Johnson et al. used VGG-16, the architecture of nstlib's offline backbone: style from the last
 # ReLU of each of the first four blocks, content from relu2_2 (which keeps the photo's details).
@@ -227,11 +229,23 @@ def train_transformer(
                 f"photos[{index}] is {tuple(image.shape[-2:])}, smaller than crop={crop}; "
                 "use larger photos or a smaller crop."
             )
-    if steps < 1 or batch_size < 1 or crop < 32 or crop % 4:
+    steps, batch_size, crop = (
+        check_int(steps, "steps", low=1),
+        check_int(batch_size, "batch_size", low=1),
+        check_int(crop, "crop", low=32),
+    )
+    if crop % 4:
         raise NstlibError(
-            f"need steps ≥ 1, batch_size ≥ 1 and a crop ≥ 32 divisible by 4; got steps={steps}, "
-            f"batch_size={batch_size}, crop={crop}."
+            f"crop must be divisible by 4 (the network's two down-samplings); got {crop}."
         )
+    check_finite(lr, "lr", low=0, low_open=True)
+    for name, weight in (
+        ("style_weight", style_weight),
+        ("content_weight", content_weight),
+        ("tv_weight", tv_weight),
+    ):
+        check_finite(weight, name, low=0)
+    check_int(style_size, "style_size", low=32)
     run_device = resolve_device(device)
     backbone = as_backbone(backbone, run_device)
     # One pass through VGG gives the output's style and content features; the photos' content
@@ -250,7 +264,7 @@ def train_transformer(
     rng = torch.Generator().manual_seed(seed)
     history = loss_history()
     start = time.perf_counter()
-    for _ in tqdm(range(steps), desc="train", disable=not progress):
+    for step in tqdm(range(steps), desc="train", disable=not progress):
         batch = random_crops(photos, crop, batch_size, rng).to(run_device)
         with torch.no_grad():
             content_targets = content_extractor(batch)
@@ -261,10 +275,11 @@ def train_transformer(
             style=style_weight * style_loss(features, target_grams),
             tv=tv_weight * total_variation_loss(output),
         )
+        terms.record(history)  # before the update: a NaN step would ruin every weight
+        check_finite_loss({name: history[name][-1] for name in LOSS_TERMS}, step)
         optimizer.zero_grad()
         terms.total.backward()
         optimizer.step()
-        terms.record(history)
     seconds = time.perf_counter() - start
     info = {
         "steps": steps,

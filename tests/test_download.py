@@ -1,0 +1,103 @@
+"""nstlib.plumbing.download against a local HTTP server that misbehaves in each of the ways a real one can."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+import time
+
+import pytest
+
+from nstlib.errors import NstlibError
+from nstlib.plumbing.download import download
+
+BODY = bytes(range(256)) * 40  # 10,240 bytes
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *args) -> None:  # keep pytest's output clean
+        pass
+
+    def do_GET(self) -> None:
+        mode = self.path.strip("/")
+        if mode == "missing":
+            self.send_error(404)
+            return
+        if mode == "silent":
+            time.sleep(3)  # longer than the test's read timeout
+            return
+        length = {"short": len(BODY) // 2, "liar": len(BODY) + 1}.get(mode, len(BODY))
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(BODY) if mode == "short" else length))
+        self.end_headers()
+        if mode == "drip":
+            for byte in BODY[:40]:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(0.05)
+            return
+        self.wfile.write(BODY[:length] if mode != "liar" else BODY)
+
+
+@pytest.fixture(scope="module")
+def server():
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+def _leftovers(folder):
+    return sorted(p.name for p in folder.iterdir())
+
+
+def test_a_complete_download_lands_and_nothing_else(server, tmp_path):
+    out = download(f"{server}/ok", tmp_path / "f.bin", expected_bytes=len(BODY), progress=False)
+    assert out.read_bytes() == BODY
+    assert _leftovers(tmp_path) == ["f.bin"]
+
+
+@pytest.mark.parametrize(
+    ("mode", "expected", "words"),
+    [
+        ("silent", None, "sent nothing for 0.5 s"),
+        ("drip", None, "took more than 1 s"),
+        ("short", len(BODY), "incomplete: 5,120 of 10,240 bytes"),
+        ("liar", len(BODY), "is 10,241 bytes, expected 10,240"),
+        ("missing", None, "answered 404"),
+    ],
+)
+def test_a_misbehaving_server_leaves_the_old_file_and_no_temporary(
+    server, tmp_path, mode, expected, words
+):
+    target = tmp_path / "f.bin"
+    target.write_bytes(b"previous good file")
+    with pytest.raises(NstlibError, match=words):
+        download(
+            f"{server}/{mode}",
+            target,
+            expected_bytes=expected,
+            read_timeout_s=0.5,
+            deadline_s=1,
+            progress=False,
+        )
+    assert target.read_bytes() == b"previous good file"
+    assert _leftovers(tmp_path) == ["f.bin"]
+
+
+def test_a_failed_verification_discards_the_download(server, tmp_path):
+    def reject(path):
+        assert path.read_bytes() == BODY  # verify sees the complete file, before it is published
+        raise NstlibError("bad hash (test)")
+
+    with pytest.raises(NstlibError, match="bad hash"):
+        download(f"{server}/ok", tmp_path / "f.bin", verify=reject, progress=False)
+    assert _leftovers(tmp_path) == []
+
+
+def test_no_server_is_a_clear_error(tmp_path):
+    with pytest.raises(NstlibError, match="Could not download.*by hand"):
+        download(
+            "http://127.0.0.1:9/x", tmp_path / "f.bin", progress=False, manual="Get it by hand."
+        )

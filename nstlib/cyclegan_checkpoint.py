@@ -51,7 +51,6 @@ REQUIRED = {
     "step_count": int,
     "epoch": int,
     "rng": dict,
-    "samplers": dict,
 }
 
 
@@ -167,9 +166,10 @@ def load_checkpoint(
     :func:`resume` to adopt the saved one.
     """
     state = read_checkpoint(path)
-    if state["samplers"].keys() != samplers.keys():
+    saved_samplers = state.get("samplers", {})  # files from before samplers were saved have none
+    if saved_samplers.keys() != samplers.keys():
         raise NstlibError(
-            f"{path} holds the state of the samplers {sorted(state['samplers']) or 'none'}, but "
+            f"{path} holds the state of the samplers {sorted(saved_samplers) or 'none'}, but "
             f"samplers={sorted(samplers) or 'none'} were given; pass the same ones (e.g. "
             "samplers={'A': sample_A, 'B': sample_B}) so the resumed run draws the same batches."
         )
@@ -197,7 +197,7 @@ def load_checkpoint(
         pool.load_state_dict({**saved_pool, "images": images})
     trainer.step_count, trainer.epoch = state["step_count"], state["epoch"]
     for name, sampler in samplers.items():
-        sampler.load_state_dict(state["samplers"][name])
+        sampler.load_state_dict(saved_samplers[name])
     set_global_rng_state(state["rng"])
 
 

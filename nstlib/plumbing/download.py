@@ -79,7 +79,7 @@ def download(
                     f"later.{hint}"
                 ) from exc
             raise NstlibError(
-                f"Could not download {url} ({reason}); is this machine online?{hint}"
+                f"Could not download {url} ({reason}); this machine seems to have no internet access.{hint}"
             ) from exc
         announced = response.headers.get("Content-Length")
         announced = int(announced) if announced and announced.isdigit() else None

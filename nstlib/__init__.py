@@ -45,12 +45,14 @@ module                     what it holds
 ``painterly``              the project's generated painterly style images
 ``fetch``                  verified downloads of the real CycleGAN datasets
 ``assets``                 which offline weights exist, where; fetching missing ones
+``validate``               the argument checks every command runs before any work
 ``cli``                    the ``python -m nstlib`` command line
 =========================  ===========================================================
 
 Three folders hold what is not a concept of its own: ``exercises/`` the checkers behind the
 lessons' exercises, ``demos/`` the instructors' widgets (one small interface, see its docstring),
-and ``plumbing/`` the file jobs every module shares (paths, safe weight loading, atomic writes).
+and ``plumbing/`` the jobs every module shares (paths, safe weight loading, atomic writes,
+downloads, clean interrupts).
 """
 
 import importlib

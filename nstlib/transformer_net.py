@@ -23,7 +23,7 @@ of the bundled photos, VGG features, nstlib's content, style and total-variation
 
 from __future__ import annotations
 
-import argparse
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -40,6 +40,7 @@ from nstlib.data import PHOTOS, photo, resolve_image
 from nstlib.errors import NstlibError
 from nstlib.images import check_image, pad_to_multiple, resize_longer_side
 from nstlib.plumbing.atomic import atomic_write
+from nstlib.plumbing.command import OneLineParser, run_command
 from nstlib.plumbing.weights import load_strict, read_weights
 from nstlib.runtime import resolve_device
 from nstlib.style import (
@@ -51,7 +52,7 @@ from nstlib.style import (
     style_loss,
     total_variation_loss,
 )
-from nstlib.validate import check_finite, check_finite_loss, check_int
+from nstlib.validate import check_finite, check_finite_loss, check_int, check_output_path
 
 # Johnson et al. used VGG-16, the architecture of nstlib's offline backbone: style from the last
 # ReLU of each of the first four blocks, content from relu2_2 (which keeps the photo's details).
@@ -337,9 +338,12 @@ def load_transformer(
     return net.to(device).eval().requires_grad_(False), checkpoint["info"]
 
 
-def main(argv: list[str] | None = None) -> None:
-    """``python -m nstlib.transformer_net --style swirl --steps 3000 -o net.pt``."""
-    parser = argparse.ArgumentParser(description="Train a feed-forward style network (Johnson).")
+def main(argv: list[str] | None = None) -> int:
+    """``python -m nstlib.transformer_net --style swirl --steps 3000 -o net.pt``; the exit status."""
+    parser = OneLineParser(
+        prog="python -m nstlib.transformer_net",
+        description="Train a feed-forward style network (Johnson).",
+    )
     parser.add_argument("--style", default="swirl", help="bundled style name or image file")
     parser.add_argument("--exclude", default="chelsea", help="photo kept out of training")
     parser.add_argument("--steps", type=int, default=3000)
@@ -349,20 +353,25 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("-o", "--output", type=Path, required=True)
     args = parser.parse_args(argv)
-    photos = [photo(name, 256) for name in PHOTOS if name != args.exclude]
-    result = train_transformer(
-        resolve_image(args.style),
-        photos,
-        steps=args.steps,
-        crop=args.crop,
-        batch_size=args.batch_size,
-        style_weight=args.style_weight,
-        seed=args.seed,
-    )
-    info = {**result.info, "style": args.style, "excluded_photo": args.exclude}
-    save_transformer(result.net, args.output, info)
-    print(f"trained {args.steps} steps in {result.seconds:.0f} s → {args.output}")
+
+    def run() -> None:
+        check_output_path(args.output, inputs=[args.style], suffixes=(".pt",))
+        photos = [photo(name, 256) for name in PHOTOS if name != args.exclude]
+        result = train_transformer(
+            resolve_image(args.style),
+            photos,
+            steps=args.steps,
+            crop=args.crop,
+            batch_size=args.batch_size,
+            style_weight=args.style_weight,
+            seed=args.seed,
+        )
+        info = {**result.info, "style": args.style, "excluded_photo": args.exclude}
+        save_transformer(result.net, args.output, info)
+        print(f"trained {args.steps} steps in {result.seconds:.0f} s → {args.output}")
+
+    return run_command(run)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

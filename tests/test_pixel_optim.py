@@ -45,7 +45,7 @@ def test_a_loss_that_becomes_nan_stops_the_loop_at_once():
         calls.append(1)
         terms = distance_to_target(image)
         if len(calls) >= 2:  # the second evaluation: step 2 diverges
-            terms.style = terms.style + float("nan")
+            return LossTerms(content=terms.content, style=terms.style + float("nan"), tv=terms.tv)
         return terms
 
     with pytest.raises(

@@ -28,8 +28,8 @@ from nstlib.validate import (
         (-3.0, {"low": 0}, "at least 0, got -3"),
         (0.0, {"low": 0, "low_open": True}, "greater than 0, got 0"),
         (2.0, {"high": 1}, "at most 1, got 2"),
-        ("1e6", {}, "must be a number, got '1e6'"),
-        (True, {}, "must be a number, got True"),
+        ("1e6", {}, "a number, got '1e6'"),
+        (True, {}, "a number, got True"),
     ],
 )
 def test_check_finite_names_the_argument_and_the_bound(value, bounds, words):

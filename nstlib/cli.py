@@ -1,9 +1,12 @@
 """The nstlib command line: ``python -m nstlib {translate,stylize,assets} ...``.
 
-Every command prints what ran (network, device, time). A learner's mistake (missing file,
-non-image, image too large, no weights) is printed as one clear message and exit status 2,
-never a traceback. :func:`translate_file` and :func:`stylize_file` are the commands as functions:
-names or files in, a picture written, a summary back.
+Every command prints what ran (network, device, time). Each first checks all its arguments
+(:mod:`nstlib.validate`), so that a learner's mistake (missing file, non-image, an output that
+would overwrite an input, a NaN weight, an image too large for the CPU, no weights) is one clear
+message and exit status 2 before any work, never a traceback; Ctrl-C and SIGTERM stop it with one
+line and status 130 / 143 (:mod:`nstlib.plumbing.command`). :func:`translate_file` and
+:func:`stylize_file` are the commands as functions: names or files in, a PNG written, a summary
+back.
 """
 
 from __future__ import annotations

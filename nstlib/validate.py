@@ -135,15 +135,16 @@ def check_output_path(
 ) -> Path:
     """``path``, or an ``NstlibError`` unless a result can safely be written there.
 
-    Checks, in this order: the extension is one of ``suffixes`` (case-insensitive); ``path`` is
-    not a folder; its folder exists and accepts a new file (tried for real: permission bits say
-    nothing for root, read-only mounts or ``/proc``); it is not one of ``inputs`` (compared as
-    files, so another spelling, a symbolic link or a hard link to the input is caught too).
-    An existing file that is not an input is replaced, atomically, when the result is written.
+    Checks, in this order: ``path`` is not one of ``inputs`` (compared as files, so another
+    spelling, a symbolic link or a hard link to the input is caught too; bundled names such as
+    ``"chelsea"`` are no files and never match); it is not a folder; its extension is one of
+    ``suffixes`` (case-insensitive); its folder exists and accepts a new file (tried for real:
+    permission bits say nothing for root, read-only mounts or ``/proc``). An existing file that
+    is not an input is replaced, atomically, when the result is written.
     """
     path = Path(path)
     allowed = " or ".join(suffix.lstrip(".").upper() for suffix in suffixes)
-    if path.exists():  # first: the most important refusal
+    if path.exists():  # first: destroying the user's photo is the worst outcome
         for source in inputs:
             source = Path(source)
             if source.exists() and os.path.samefile(source, path):

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import http.server
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -26,6 +31,16 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if mode == "silent":
             time.sleep(3)  # longer than the test's read timeout
             return
+        if mode == "endless":  # no length announced, a byte every 50 ms until the client leaves
+            self.send_response(200)
+            self.end_headers()
+            try:
+                while True:
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+                    time.sleep(0.05)
+            except OSError:
+                return
         length = {"short": len(BODY) // 2, "liar": len(BODY) + 1}.get(mode, len(BODY))
         self.send_response(200)
         self.send_header("Content-Length", str(len(BODY) if mode == "short" else length))
@@ -101,3 +116,22 @@ def test_no_server_is_a_clear_error(tmp_path):
         download(
             "http://127.0.0.1:9/x", tmp_path / "f.bin", progress=False, manual="Get it by hand."
         )
+
+
+def test_sigterm_during_a_dataset_download_leaves_no_partial_file(server, tmp_path):
+    """``kill`` (SIGTERM) used to end the process before any clean-up ran, leaving the .part."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    argv = ["facades", "--root", str(tmp_path), "--url", f"{server}/endless"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "nstlib.fetch", *argv], stderr=subprocess.PIPE, env=env
+    )
+    deadline = time.monotonic() + 120
+    while not any(p.name.endswith(".part") for p in tmp_path.iterdir()):  # downloading now
+        assert process.poll() is None and time.monotonic() < deadline, process.stderr.read()
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 143
+    lines = [line for line in stderr.decode().replace("\r", "\n").splitlines() if line.strip()]
+    assert "stopped by SIGTERM" in lines[-1] and "Traceback" not in stderr.decode()
+    assert list(tmp_path.iterdir()) == []

@@ -357,3 +357,19 @@ def test_a_checkpoint_that_would_run_code_is_refused_without_suggesting_how_to_r
     message = str(excinfo.value)
     assert "evil.pt" in message and "could run code" in message
     assert "weights_only" not in message  # torch's advice to set it to False is not passed on
+
+
+def test_a_full_disk_while_saving_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
+    trainer = CycleGANTrainer(*tiny_nets(0))
+    path = save_checkpoint(trainer, tmp_path / "c.pt")
+    before = path.read_bytes()
+    trainer.step(sample(1), sample(1))
+
+    def disk_full(state, file, *args, **kwargs):
+        file.write(b"the first bytes of a checkpoint")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        save_checkpoint(trainer, path)
+    assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["c.pt"]

@@ -46,10 +46,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(BODY) if mode == "short" else length))
         self.end_headers()
         if mode == "drip":
-            for byte in BODY[:40]:
-                self.wfile.write(bytes([byte]))
-                self.wfile.flush()
-                time.sleep(0.05)
+            try:
+                for byte in BODY[:40]:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(0.05)
+            except OSError:  # the client gave up at its deadline, as it should
+                pass
             return
         self.wfile.write(BODY[:length] if mode != "liar" else BODY)
 

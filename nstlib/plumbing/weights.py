@@ -53,7 +53,7 @@ def read_weights(path: str | Path, what: str = "a PyTorch weights file") -> dict
     except Exception as exc:  # torch raises many types for a truncated, foreign or unsafe file
         # Torch's own message goes on to explain how to load the file with weights_only=False,
         # i.e. how to let it run code. Only the facts are passed on: which object it refused.
-        refused = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(exc))
+        refused = re.search(r"GLOBAL ([\w.]+)", str(exc))  # torch names the object it refused
         if refused:
             raise NstlibError(
                 f"{path} is not {what}: it holds a Python object ({refused[1]}), not only tensors "

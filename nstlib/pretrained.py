@@ -96,9 +96,9 @@ def _rename(state: dict[str, torch.Tensor], prefixes: dict[str, str]) -> dict[st
     return renamed
 
 
-# On a CPU the generator's cost grows as size² (about 1 s at 256 px on 2 cores) and its largest
-# activations are 64 × H × W floats: 1024 px takes ~16 s and 270 MB each; 4096 px would need
-# several GB per tensor. Beyond 1024, use a GPU.
+# On a CPU the generator's cost grows as size²: 1024 px is 16× the default 256 px run (about a
+# second on 2 cores). Its largest activations are 64 × H × W floats: 270 MB each at 1024 px, but
+# 4.3 GB at 4096 px, which a laptop cannot hold. Beyond 1024, use a GPU.
 MAX_CPU_SIZE = 1024
 MIN_SIZE = 8  # the two stride-2 convolutions need a few pixels to work on
 

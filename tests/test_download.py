@@ -138,3 +138,32 @@ def test_sigterm_during_a_dataset_download_leaves_no_partial_file(server, tmp_pa
     lines = [line for line in stderr.decode().replace("\r", "\n").splitlines() if line.strip()]
     assert "stopped by SIGTERM" in lines[-1] and "Traceback" not in stderr.decode()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_full_disk_is_named_and_the_partial_file_removed(server, tmp_path, monkeypatch):
+    import builtins
+
+    real_open = builtins.open
+
+    class FullDisk:
+        def __init__(self, file):
+            self.file = file
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.file.close()
+
+        def write(self, data):
+            raise OSError(28, "No space left on device")
+
+    def open_full(path, mode="r", *args, **kwargs):
+        file = real_open(path, mode, *args, **kwargs)
+        return FullDisk(file) if "w" in mode and str(path).endswith(".part") else file
+
+    monkeypatch.setattr(builtins, "open", open_full)
+    with pytest.raises(NstlibError, match="The disk is full"):
+        download(f"{server}/ok", tmp_path / "f.bin", progress=False)
+    monkeypatch.undo()
+    assert _leftovers(tmp_path) == []

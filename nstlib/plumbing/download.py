@@ -13,6 +13,7 @@ Four things go wrong with downloads, and each has its guard here:
 
 from __future__ import annotations
 
+import errno
 import http.client
 import time
 import urllib.error
@@ -114,6 +115,11 @@ def download(
                 f"({received:,} bytes so far); try again later.{hint}"
             ) from exc
         except (OSError, http.client.HTTPException) as exc:
+            if getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT):  # writing, not reading
+                raise NstlibError(
+                    f"The disk is full: {received:,} bytes of {url} were written to {path.parent} "
+                    "and discarded. Free some space and run it again."
+                ) from exc
             raise NstlibError(
                 f"The download of {url} broke off ({exc}) after {received:,} bytes; run it "
                 f"again.{hint}"

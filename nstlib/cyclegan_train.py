@@ -42,6 +42,7 @@ from nstlib.gan_losses import LOSS_KINDS, LossKind, discriminator_loss, generato
 from nstlib.image_pool import ImagePool
 from nstlib.precision import Precision, choose_precision
 from nstlib.runtime import set_requires_grad
+from nstlib.validate import check_finite, check_finite_loss, check_int
 
 LOSS_NAMES = ("G_A", "G_B", "cycle_A", "cycle_B", "idt_A", "idt_B", "D_A", "D_B")
 MODEL_NAMES = ("G_AB", "G_BA", "D_A", "D_B")  # the trainer's attributes holding the networks
@@ -69,6 +70,14 @@ class CycleGANConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
+        check_finite(self.lr, "lr", low=0, low_open=True)
+        for i, beta in enumerate(self.betas):
+            check_finite(beta, f"betas[{i}]", low=0, high=0.9999)
+        for name in ("lambda_A", "lambda_B", "lambda_identity"):
+            check_finite(getattr(self, name), name, low=0)
+        for name in ("pool_size", "n_epochs", "n_epochs_decay"):
+            setattr(self, name, check_int(getattr(self, name), name, low=0))
+        self.seed = check_int(self.seed, "seed")
         if self.gan_mode not in LOSS_KINDS:
             raise NstlibError(
                 f"gan_mode={self.gan_mode!r} is not a GAN loss; use one of {', '.join(LOSS_KINDS)} "
@@ -82,8 +91,12 @@ def lr_factor(epoch: int, n_epochs: int, n_epochs_decay: int) -> float:
     ``1 − max(0, epoch + 1 − n_epochs) / (n_epochs_decay + 1)``: 1 for the first ``n_epochs``
     epochs, then down by ``1/(n_epochs_decay + 1)`` per epoch. With 100 + 100 epochs the last
     epoch runs at ``2e-4 · 1/101 ≈ 1.98e-6``.
+
+    After ``n_epochs + n_epochs_decay`` epochs the rule would go negative, and a negative learning
+    rate is gradient *ascent*: training on past the schedule would undo it. The factor is clamped
+    at 0 instead, so extra epochs leave the networks as they are.
     """
-    return 1.0 - max(0, epoch + 1 - n_epochs) / float(n_epochs_decay + 1)
+    return max(0.0, 1.0 - max(0, epoch + 1 - n_epochs) / float(n_epochs_decay + 1))
 
 
 class CycleGANTrainer:
@@ -204,6 +217,8 @@ class CycleGANTrainer:
                 )
         self.opt_G.zero_grad()
         self.scaler.scale(sum(losses.values())).backward()
+        # Checked before the update: one NaN step would make every weight NaN for good.
+        self._check_finite(losses)
         self.scaler.step(self.opt_G)
 
         set_requires_grad((self.D_A, self.D_B), True)
@@ -215,6 +230,7 @@ class CycleGANTrainer:
             losses["D_B"] = 0.5 * discriminator_loss(D_B(real_B), D_B(fake_B), c.gan_mode)
             losses["D_A"] = 0.5 * discriminator_loss(D_A(real_A), D_A(fake_A), c.gan_mode)
         self.scaler.scale(losses["D_A"] + losses["D_B"]).backward()
+        self._check_finite({"D_A": losses["D_A"], "D_B": losses["D_B"]})
         self.scaler.step(self.opt_D)
         self.scaler.update()
 
@@ -222,6 +238,16 @@ class CycleGANTrainer:
         result = dict.fromkeys(LOSS_NAMES, 0.0)
         result.update({name: loss.item() for name, loss in losses.items()})
         return result
+
+    def _check_finite(self, losses: dict[str, torch.Tensor]) -> None:
+        """Stop before an optimiser step if a loss is NaN or infinite (the weights stay as they are)."""
+        values = torch.stack([loss.detach() for loss in losses.values()])
+        if not torch.isfinite(values).all():
+            check_finite_loss(
+                dict(zip(losses, values.tolist(), strict=True)),
+                self.step_count,
+                fix="lower config.lr or the loss weights (lambda_A, lambda_B), or check the data",
+            )
 
     def end_epoch(self) -> None:
         """Mark an epoch as finished and move both learning-rate schedules on by one epoch."""
@@ -258,10 +284,11 @@ def train(
 
     Returns ``history``: for each loss name, the list of its value at each step run here.
     """
-    if steps < 0 or every < 1 or batch_size < 1:
-        raise NstlibError(
-            f"need steps ≥ 0, every ≥ 1, batch_size ≥ 1; got {steps}, {every}, {batch_size}."
-        )
+    steps = check_int(steps, "steps", low=0)
+    every = check_int(every, "every", low=1)
+    batch_size = check_int(batch_size, "batch_size", low=1)
+    if steps_per_epoch is not None:
+        steps_per_epoch = check_int(steps_per_epoch, "steps_per_epoch", low=1)
     history: History = {name: [] for name in LOSS_NAMES}
     bar = tqdm(range(steps), desc="CycleGAN", disable=not progress)
     for i in bar:

@@ -23,6 +23,7 @@ from nstlib.errors import NstlibError
 from nstlib.images import load_image, resize_longer_side
 from nstlib.painterly import PAINTERLY_STYLES
 from nstlib.plumbing.paths import datasets_dir
+from nstlib.validate import check_image_file
 
 PHOTOS: tuple[str, ...] = (
     "astronaut",
@@ -93,9 +94,19 @@ def resolve_image(name_or_path: str | Path, size: int | None = None) -> torch.Te
         return photo(key, size)
     if key in STYLES:
         return style(key, size)
-    if Path(key).exists():
-        return load_image(key, size)
-    raise NstlibError(
-        f"{key!r} is neither an image file nor a bundled image name. "
-        f"Photos: {', '.join(PHOTOS)}. Styles: {', '.join(STYLES)}."
-    )
+    check_image_source(key)
+    return load_image(key, size)
+
+
+def check_image_source(name_or_path: str | Path, argument: str = "image") -> None:
+    """Raise an ``NstlibError`` naming ``argument`` unless :func:`resolve_image` would find
+    ``name_or_path``: a bundled name, or an existing image file (only its header is read)."""
+    key = str(name_or_path)
+    if key in PHOTOS or key in STYLES:
+        return
+    if not Path(key).exists():
+        raise NstlibError(
+            f"{argument}: {key!r} is neither an image file nor a bundled image name. "
+            f"Photos: {', '.join(PHOTOS)}. Styles: {', '.join(STYLES)}."
+        )
+    check_image_file(key, argument)

@@ -19,25 +19,21 @@ With no internet, download the zip elsewhere and install it from the file::
 
 from __future__ import annotations
 
-import argparse
-import http.client
 import shutil
 import stat
+import sys
 import tempfile
-import urllib.error
-import urllib.request
 import zipfile
 from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 
-from tqdm.auto import tqdm
-
 from nstlib.errors import NstlibError
-from nstlib.plumbing.atomic import atomic_write, sha256_of
+from nstlib.plumbing.atomic import sha256_of
+from nstlib.plumbing.command import OneLineParser, run_command
+from nstlib.plumbing.download import download
 from nstlib.plumbing.paths import datasets_dir
 
 BASE_URL = "http://efrosgans.eecs.berkeley.edu/cyclegan/datasets"
-CHUNK = 1 << 20
 
 
 class DatasetInfo(NamedTuple):
@@ -121,35 +117,11 @@ def default_root() -> Path:
     return datasets_dir() / "cyclegan"
 
 
-def _download(url: str, destination: Path, expected_bytes: int, progress: bool) -> None:
-    """Stream ``url`` into ``destination`` with a progress bar; offline → a clear NstlibError."""
-    manual = (
-        "Download the zip on a connected computer, copy it here and install it with "
-        "fetch_dataset(name, root, zip_path='path/to/<name>.zip') or "
-        "python -m nstlib.fetch <name> --zip <file>."
-    )
-    try:
-        response = urllib.request.urlopen(url, timeout=30)
-    except urllib.error.HTTPError as exc:
-        raise NstlibError(
-            f"The server answered {exc.code} {exc.reason} for {url}. {manual}"
-        ) from exc
-    except (urllib.error.URLError, OSError) as exc:
-        raise NstlibError(
-            f"Could not download {url}: {getattr(exc, 'reason', exc)}. This machine seems to have "
-            f"no internet access (the course's CI and lab machines have none). {manual}"
-        ) from exc
-    total = int(response.headers.get("Content-Length") or expected_bytes)
-    bar = tqdm(
-        total=total, unit="B", unit_scale=True, desc=url.rsplit("/", 1)[-1], disable=not progress
-    )
-    try:
-        with response, open(destination, "wb") as file, bar:
-            for chunk in iter(lambda: response.read(CHUNK), b""):
-                file.write(chunk)
-                bar.update(len(chunk))
-    except (OSError, http.client.HTTPException) as exc:
-        raise NstlibError(f"The download of {url} was interrupted ({exc}); run it again.") from exc
+MANUAL = (
+    "Download the zip on a connected computer, copy it here and install it with "
+    "fetch_dataset(name, root, zip_path='path/to/<name>.zip') or "
+    "python -m nstlib.fetch <name> --zip <file>."
+)
 
 
 def _verify(path: Path, expected_sha256: str, *, source: str, downloaded: bool) -> None:
@@ -231,7 +203,13 @@ def fetch_dataset(
     folder = root / name
     if folder.is_dir() and any(folder.iterdir()):
         return folder
-    root.mkdir(parents=True, exist_ok=True)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise NstlibError(
+            f"Cannot create the dataset folder {root} ({exc.strerror or exc}); choose a folder "
+            "you can write to (root=, or --root on the command line)."
+        ) from None
     expected = (sha256 or info.sha256).lower()
     if len(expected) != 64 or any(c not in "0123456789abcdef" for c in expected):
         raise NstlibError(f"sha256 must be 64 hexadecimal digits; got {sha256!r}.")
@@ -252,9 +230,16 @@ def fetch_dataset(
                 f"{archive} already exists. Install it with fetch_dataset({name!r}, "
                 f"{str(root)!r}, zip_path={str(archive)!r}), or delete it to download again."
             )
-        with atomic_write(archive) as partial:
-            _download(source, partial, info.size_bytes, progress)
-            _verify(partial, expected, source=f"The download of {source}", downloaded=True)
+        download(
+            source,
+            archive,
+            expected_bytes=info.size_bytes if sha256 is None else None,
+            verify=lambda partial: _verify(
+                partial, expected, source=f"The download of {source}", downloaded=True
+            ),
+            progress=progress,
+            manual=MANUAL,
+        )
 
     # Unpack beside the final folder, then move it into place, so an interrupted run never leaves
     # a half-filled root/name that the "already exists" check above would trust.
@@ -273,23 +258,24 @@ def fetch_dataset(
     return folder
 
 
-def main(argv: list[str] | None = None) -> None:
-    """``python -m nstlib.fetch NAME [--root DIR] [--zip FILE]``."""
-    parser = argparse.ArgumentParser(
-        prog="python -m nstlib.fetch", description=__doc__.split("\n")[0]
-    )
+def main(argv: list[str] | None = None) -> int:
+    """``python -m nstlib.fetch NAME [--root DIR] [--zip FILE | --url MIRROR]``; the exit status."""
+    parser = OneLineParser(prog="python -m nstlib.fetch", description=__doc__.split("\n")[0])
     parser.add_argument("name", choices=sorted(DATASETS), help="dataset to fetch")
     parser.add_argument(
         "--root", type=Path, default=None, help="folder (default datasets/cyclegan)"
     )
-    parser.add_argument("--zip", type=Path, default=None, help="install from this local zip file")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--zip", type=Path, default=None, help="install from this local zip file")
+    source.add_argument("--url", default=None, help="download from this mirror instead")
     args = parser.parse_args(argv)
-    try:
-        folder = fetch_dataset(args.name, args.root, zip_path=args.zip)
-    except NstlibError as exc:
-        parser.exit(2, f"error: {exc}\n")
-    print(f"{args.name} is ready in {folder}")
+
+    def run() -> None:
+        folder = fetch_dataset(args.name, args.root, zip_path=args.zip, url=args.url)
+        print(f"{args.name} is ready in {folder}")
+
+    return run_command(run)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -27,6 +27,7 @@ from tqdm.auto import tqdm
 from nstlib.errors import NstlibError
 from nstlib.gan_losses import LossKind, discriminator_loss, generator_loss, real_score
 from nstlib.runtime import set_requires_grad
+from nstlib.validate import check_finite_loss
 
 
 @dataclass(frozen=True)
@@ -178,7 +179,18 @@ def train_gan(
             ]
         )
         if (snapshot_every and (step + 1) % snapshot_every == 0) or step + 1 == steps:
+            # Checked here, not every step: reading the losses would make a GPU wait each step.
+            _check_finite(records[:2, : step + 1])
             snapshots.append(snapshot(step + 1))
     set_requires_grad(discriminator, True)
     d_loss_hist, g_loss_hist, d_real, d_fake = records.cpu()
     return GANHistory(d_loss_hist, g_loss_hist, d_real, d_fake, snapshots)
+
+
+def _check_finite(losses: torch.Tensor) -> None:
+    """Stop with a clear error if a recorded ``[d_loss, g_loss]`` column is NaN or infinite."""
+    finite = torch.isfinite(losses).all(dim=0)
+    if not finite.all():
+        first = int((~finite).nonzero()[0])
+        d_loss, g_loss = losses[:, first].tolist()
+        check_finite_loss({"d_loss": d_loss, "g_loss": g_loss}, first, fix="lower lr")

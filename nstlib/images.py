@@ -11,16 +11,19 @@ Conventions used across nstlib:
 from __future__ import annotations
 
 import io
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import torch
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 from torchvision.transforms import v2
 from torchvision.transforms.v2 import functional as TF
 from torchvision.transforms.v2.functional import to_pil_image
 
 from nstlib.errors import NstlibError
+from nstlib.plumbing.atomic import atomic_write
+from nstlib.validate import OUTPUT_SUFFIXES
 
 if TYPE_CHECKING:  # the hint only: a caller that has a figure has already imported matplotlib
     from matplotlib.figure import Figure
@@ -39,7 +42,9 @@ def load_image(path: str | Path, size: int | None = None) -> torch.Tensor:
             over ``MAX_PIXELS`` load only with a size.
 
     Grey images are repeated to 3 channels and an alpha channel is composited onto white, since
-    every network here expects RGB. Errors name the file and say what to do.
+    every network here expects RGB. A photo's EXIF orientation tag (phones store portrait photos
+    sideways and say "rotate 90°") is applied, so the image is the way up it is shown everywhere
+    else. Errors name the file and say what to do.
     """
     path = Path(path)
     if not path.exists():
@@ -49,7 +54,12 @@ def load_image(path: str | Path, size: int | None = None) -> torch.Tensor:
     if path.is_dir():
         raise NstlibError(f"{path} is a folder, not an image file.")
     try:
-        with Image.open(path) as img:  # reads the header only: the size is known before decoding
+        with warnings.catch_warnings():
+            # Pillow warns about files over 89 Mpx; MAX_PIXELS, checked next, is stricter and says
+            # what to do, so its warning would only be noise on the student's screen.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(path)  # reads the header only: the size is known before decoding
+        with img:
             if img.width * img.height > MAX_PIXELS:
                 if size is None:
                     raise NstlibError(
@@ -59,7 +69,7 @@ def load_image(path: str | Path, size: int | None = None) -> torch.Tensor:
                     )
                 img.thumbnail((size, size))  # longer side → size; JPEGs decode at reduced scale
             img.load()
-            rgb = _to_rgb(img)
+            rgb = _to_rgb(ImageOps.exif_transpose(img))  # thumbnail keeps the EXIF tag
     except Image.DecompressionBombError as exc:  # Pillow's own limit, about 179 Mpx
         raise NstlibError(
             f"{path} is too large for Pillow to open safely; resize it first."
@@ -93,12 +103,18 @@ def resize_longer_side(image: torch.Tensor, size: int) -> torch.Tensor:
 
 
 def save_image(image: torch.Tensor, path: str | Path) -> Path:
-    """Write a ``[1, 3, H, W]`` or ``[3, H, W]`` tensor in ``[0, 1]`` to a PNG/JPEG file.
+    """Write a ``[1, 3, H, W]`` or ``[3, H, W]`` tensor in ``[0, 1]`` to a PNG file.
 
-    Values outside ``[0, 1]`` raise an error rather than being silently clipped: convert
-    generator output with :func:`to_unit` first.
+    PNG only (:data:`nstlib.validate.OUTPUT_SUFFIXES`): a computed picture should not pick up JPEG
+    artefacts without a word. Values outside ``[0, 1]`` or NaN raise an error rather than being
+    silently clipped (convert generator output with :func:`to_unit` first). The file is written
+    atomically: a crash or a full disk leaves the previous file at ``path`` as it was.
     """
     path = Path(path)
+    if path.suffix.lower() not in OUTPUT_SUFFIXES:
+        raise NstlibError(
+            f"save_image writes PNG (lossless); name the file {path.with_suffix('.png')}."
+        )
     image = image.detach().cpu()
     if image.dim() == 4:
         if image.shape[0] != 1:
@@ -110,7 +126,9 @@ def save_image(image: torch.Tensor, path: str | Path) -> Path:
         raise NstlibError(
             f"Folder {path.parent} does not exist; create it or choose another -o path."
         )
-    TF.to_pil_image(image.clamp(0, 1)).save(path)  # clamp only removes float rounding (< 1e-3)
+    picture = TF.to_pil_image(image.clamp(0, 1))  # clamp only removes float rounding (< 1e-3)
+    with atomic_write(path) as tmp:
+        picture.save(tmp, format="PNG")  # the temporary name ends in .part: say the format
     return path
 
 

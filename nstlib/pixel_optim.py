@@ -8,17 +8,22 @@ parameter. Both run this one loop, which differs from training a network in thre
   intermediate image is a valid picture;
 * L-BFGS (Gatys' choice) runs one iteration per step with no line search and no stopping
   tolerances, so one step is one forward + backward pass and the step count is the cost.
+
+A loss that becomes NaN or infinite (a learning rate or weight far too large) stops the loop with
+a clear error at once: continuing would only turn the picture black.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import torch
 from tqdm.auto import tqdm
 
 from nstlib.errors import NstlibError
-from nstlib.style import LossTerms
+from nstlib.style import LOSS_TERMS, LossTerms
+from nstlib.validate import check_finite, check_finite_loss, check_int
 
 DEFAULT_LEARNING_RATES = {"lbfgs": 1.0, "adam": 0.02}
 
@@ -51,8 +56,9 @@ def optimize_pixels(
         raise NstlibError(
             f"optimizer={optimizer!r} is not one of {', '.join(map(repr, DEFAULT_LEARNING_RATES))}."
         )
-    if steps < 1:
-        raise NstlibError(f"steps must be at least 1, got {steps}.")
+    steps = check_int(steps, "steps", low=1)
+    if lr is not None:
+        lr = check_finite(lr, "lr", low=0, low_open=True)
     # contiguous: L-BFGS flattens the gradient with .view(-1); decoded photos are often HWC-strided.
     x = image.detach().clone(memory_format=torch.contiguous_format).requires_grad_(True)
     lr = DEFAULT_LEARNING_RATES[optimizer] if lr is None else lr
@@ -64,16 +70,17 @@ def optimize_pixels(
     else:
         opt = torch.optim.Adam([x], lr=lr)
 
-    def closure() -> torch.Tensor:
+    def closure(step: int) -> torch.Tensor:
         opt.zero_grad()
         terms = loss(x)
         total = terms.total
         total.backward()
-        terms.record(history)
+        terms.record(history)  # reads the values anyway: checking them costs nothing more
+        check_finite_loss({name: history[name][-1] for name in LOSS_TERMS}, step)
         return total
 
-    for _ in range(steps):
-        opt.step(closure)
+    for step in range(steps):
+        opt.step(functools.partial(closure, step))  # the optimiser calls it without arguments
         with torch.no_grad():
             x.clamp_(0, 1)
         if bar is not None:

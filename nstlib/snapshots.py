@@ -17,8 +17,8 @@ The file is read with ``numpy.load(allow_pickle=False)``: it holds arrays only, 
 
 from __future__ import annotations
 
-import argparse
 import json
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,8 +30,10 @@ from nstlib.cyclegan_train import LOSS_NAMES, CycleGANConfig, CycleGANTrainer, H
 from nstlib.errors import NstlibError
 from nstlib.image_grid import to_uint8
 from nstlib.plumbing.atomic import atomic_write
+from nstlib.plumbing.command import OneLineParser, run_command
 from nstlib.plumbing.paths import datasets_dir
 from nstlib.toy_cyclegan import domain_sampler, evaluate, held_out_batches, toy_cyclegan
+from nstlib.validate import check_int, check_output_path
 
 SNAPSHOT_FILE = "snapshots/cyclegan_texture.npz"  # under datasets/
 SNAPSHOT_ROWS = ("a", "G(a)", "F(G(a))", "b", "F(b)", "G(F(b))")
@@ -235,9 +237,9 @@ def load_snapshots(path: str | Path | None = None) -> Snapshots:
     )
 
 
-def main(argv: list[str] | None = None) -> None:
-    """``python -m nstlib.snapshots``: regenerate the shipped snapshot file."""
-    parser = argparse.ArgumentParser(
+def main(argv: list[str] | None = None) -> int:
+    """``python -m nstlib.snapshots``: regenerate the shipped snapshot file; the exit status."""
+    parser = OneLineParser(
         prog="python -m nstlib.snapshots",
         description="Train lesson 04's toy CycleGAN longer and store snapshots for its slider.",
     )
@@ -245,12 +247,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--steps", type=int, default=6000, help="training steps (default 6000)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    path = make_snapshots(args.out, steps=args.steps, seed=args.seed)
-    snapshots = load_snapshots(path)
-    print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KB) in {snapshots.config['seconds']} s")
-    final = {name: round(float(v[-1]), 4) for name, v in snapshots.curves.items()}
-    print("final held-out scores:", final)
+
+    def run() -> None:
+        if args.out is not None:
+            check_output_path(args.out, suffixes=(".npz",))
+        steps = check_int(args.steps, "--steps", low=1)
+        path = make_snapshots(args.out, steps=steps, seed=args.seed)
+        snapshots = load_snapshots(path)
+        seconds = snapshots.config["seconds"]
+        print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KB) in {seconds} s")
+        final = {name: round(float(v[-1]), 4) for name, v in snapshots.curves.items()}
+        print("final held-out scores:", final)
+
+    return run_command(run)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

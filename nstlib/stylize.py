@@ -43,6 +43,7 @@ from nstlib.style import (
     style_loss,
     total_variation_loss,
 )
+from nstlib.validate import check_choice, check_finite, check_int
 
 DEFAULT_STEPS = 100  # at 256 px: about 25 s on 2 idle cores; 150 looks nearly the same
 MIN_SIZE = 32  # relu5_1 is 1/16 of the image: 2×2 at 32 px
@@ -122,11 +123,30 @@ def stylize(
     for name, image in (("content", content), ("style", style)):
         check_image(image, name)
         check_unit_range(image, name)
-    _check_choice("optimizer", optimizer, tuple(DEFAULT_LEARNING_RATES))
-    _check_choice("init", init, ("content", "noise"))
-    _check_choice("preserve_colour", preserve_colour, PRESERVE_COLOUR)
-    if steps < 1:
-        raise NstlibError(f"steps must be at least 1, got {steps}.")
+    # Every argument is checked before the backbone is loaded: a NaN weight would otherwise cost
+    # the whole optimisation and give a black picture, a negative one a loss that rewards ugliness.
+    check_choice(optimizer, "optimizer", DEFAULT_LEARNING_RATES)
+    check_choice(init, "init", ("content", "noise"))
+    check_choice(preserve_colour, "preserve_colour", PRESERVE_COLOUR)
+    check_choice(pooling, "pooling", ("max", "avg"))
+    steps = check_int(steps, "steps", low=1)
+    scales = check_int(scales, "scales", low=1)
+    if size is not None:
+        size = check_int(size, "size", low=1)  # the VGG minimum is checked with the scales
+    if lr is not None:
+        lr = check_finite(lr, "lr", low=0, low_open=True)
+    for name, weight in (("content_weight", content_weight), ("tv_weight", tv_weight)):
+        check_finite(weight, name, low=0)
+    if style_weight is not None:
+        check_finite(style_weight, "style_weight", low=0)
+    for layer, weight in (layer_weights or {}).items():
+        check_finite(weight, f"layer_weights[{layer!r}]", low=0)
+    for name, layers in (("style_layers", style_layers), ("content_layers", content_layers)):
+        if isinstance(layers, str):  # tuple("relu1_1") would be the letters 'r', 'e', 'l'...
+            raise NstlibError(
+                f"{name} must be a list of layer names, got the string {layers!r}; "
+                f"write [{layers!r}]."
+            )
     if size is None and scales > 1:
         raise NstlibError("scales > 1 needs a size (the longer side of the final image).")
     sizes = [max(content.shape[-2:])] if size is None else _pyramid(size, scales)
@@ -233,11 +253,6 @@ def _pyramid(size: int, scales: int) -> list[int]:
             f"{MIN_SIZE} px. Use a larger size or fewer scales."
         )
     return sizes
-
-
-def _check_choice(argument: str, value, choices: tuple) -> None:
-    if value not in choices:
-        raise NstlibError(f"{argument}={value!r} is not one of {', '.join(map(repr, choices))}.")
 
 
 def _prepare_colours(

@@ -2,7 +2,8 @@
 
 * :func:`toy_cyclegan` builds CycleGAN's two generators and two PatchGANs, shrunk for 32 px images
   on a CPU;
-* :func:`domain_sampler` draws endless *unpaired* training batches of one toy domain
+* :func:`domain_sampler` (a :class:`DomainSampler`) draws endless *unpaired* training batches of
+  one toy domain
   (:mod:`nstlib.toy_domains`); :func:`held_out_batches` draws one fixed *paired* test set;
 * :func:`evaluate` reports what the generators do on the test set (:class:`ToyScores`), and
   :func:`colour_spread` and :func:`input_correlation` measure the collapse of a generator trained
@@ -16,7 +17,6 @@ Adversarial Networks".
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import NamedTuple
 
 import torch
@@ -53,20 +53,39 @@ def toy_cyclegan(
     return generators[0], generators[1], discriminators[0], discriminators[1]
 
 
-def domain_sampler(
-    pair: str, domain: str, seed: int, size: int = 32, device: torch.device | str = "cpu"
-) -> Callable[[int], torch.Tensor]:
-    """``sample(n)``: ``n`` fresh images ``[n, 3, size, size]`` in ``[-1, 1]`` of one toy domain.
+class DomainSampler:
+    """``sampler(n)``: ``n`` fresh images ``[n, 3, size, size]`` in ``[-1, 1]`` of one toy domain.
 
     Each sampler owns a random generator seeded with ``seed``; give the two domains different
-    seeds so that training never sees matching A and B objects (the data are *unpaired*).
+    seeds so that training never sees matching A and B objects (the data are *unpaired*). Its
+    :meth:`state_dict` is that generator's state: pass the samplers to
+    :func:`nstlib.cyclegan_checkpoint.save_checkpoint` so that a resumed run draws the very
+    batches the uninterrupted run would have drawn.
     """
-    rng = torch.Generator().manual_seed(seed)
 
-    def sample(n: int) -> torch.Tensor:
-        return sample_domain(pair, domain, n, size, rng=rng).to(device)
+    def __init__(
+        self, pair: str, domain: str, seed: int, size: int = 32, device: torch.device | str = "cpu"
+    ) -> None:
+        self.pair, self.domain, self.size, self.device = pair, domain, size, device
+        self.rng = torch.Generator().manual_seed(seed)
 
-    return sample
+    def __call__(self, n: int) -> torch.Tensor:
+        return sample_domain(self.pair, self.domain, n, self.size, rng=self.rng).to(self.device)
+
+    def state_dict(self) -> dict:
+        """The random generator's state (a uint8 tensor, ``weights_only``-loadable)."""
+        return {"rng": self.rng.get_state()}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Continue from what :meth:`state_dict` returned."""
+        self.rng.set_state(state["rng"])
+
+
+def domain_sampler(
+    pair: str, domain: str, seed: int, size: int = 32, device: torch.device | str = "cpu"
+) -> DomainSampler:
+    """A :class:`DomainSampler`: ``sampler(n)`` draws ``n`` fresh images of one toy domain."""
+    return DomainSampler(pair, domain, seed, size, device)
 
 
 def held_out_batches(pair: str, n: int = 64, size: int = 32) -> tuple[torch.Tensor, torch.Tensor]:

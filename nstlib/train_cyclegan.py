@@ -51,6 +51,7 @@ from nstlib.generator_files import save_generator
 from nstlib.image_grid import image_grid, to_uint8
 from nstlib.patchgan import PatchDiscriminator
 from nstlib.plumbing.atomic import atomic_write
+from nstlib.plumbing.command import OneLineParser
 from nstlib.precision import PRECISIONS, choose_precision
 from nstlib.unaligned import UnalignedImages, epoch_order, fixed_images
 
@@ -421,18 +422,14 @@ def _sample_grid(
 # -- command line ----------------------------------------------------------------------------------
 
 
-def add_command(commands: argparse._SubParsersAction) -> None:
-    """Register ``train-cyclegan`` on the ``python -m nstlib`` sub-command parser.
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of ``python -m nstlib train-cyclegan``.
 
     Options are spelled with dashes (``--n-epochs``); the reference's spellings (``--n_epochs``,
     ``--dataroot``, ``--lambda_A``, ...) are accepted too, so its command lines carry over.
     """
     d = TrainOptions(out=Path("."))
-    p = commands.add_parser(
-        "train-cyclegan",
-        help="train a CycleGAN on two folders of photos (trainA/, trainB/)",
-        description=__doc__.splitlines()[0],
-    )
+    p = OneLineParser(prog="python -m nstlib train-cyclegan", description=__doc__.splitlines()[0])
     where = p.add_argument_group("data and run folder")
     where.add_argument("--data", "--dataroot", type=Path, help="folder with trainA/ and trainB/")
     where.add_argument("--dataset", help="a dataset for nstlib.fetch, e.g. horse2zebra")
@@ -478,11 +475,13 @@ def add_command(commands: argparse._SubParsersAction) -> None:
     option(run, "samples", int, "fixed photos per domain in each epoch's grid")
     option(run, "stop-after", int, "stop after this many steps in all, with a checkpoint")
     p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
-    p.set_defaults(run=_command, parser=p)
+    return p
 
 
-def _command(args: argparse.Namespace) -> None:
-    parser: argparse.ArgumentParser = args.parser
+def main(argv: list[str]) -> None:
+    """Parse ``argv`` (the arguments after ``train-cyclegan``), then train or resume."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
     given = {
         k: v
         for k, v in vars(args).items()

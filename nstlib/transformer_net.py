@@ -23,7 +23,7 @@ of the bundled photos, VGG features, nstlib's content, style and total-variation
 
 from __future__ import annotations
 
-import argparse
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -40,9 +40,11 @@ from nstlib.data import PHOTOS, photo, resolve_image
 from nstlib.errors import NstlibError
 from nstlib.images import check_image, pad_to_multiple, resize_longer_side
 from nstlib.plumbing.atomic import atomic_write
+from nstlib.plumbing.command import OneLineParser, run_command
 from nstlib.plumbing.weights import load_strict, read_weights
 from nstlib.runtime import resolve_device
 from nstlib.style import (
+    LOSS_TERMS,
     LossTerms,
     content_loss,
     gram_matrix,
@@ -50,6 +52,7 @@ from nstlib.style import (
     style_loss,
     total_variation_loss,
 )
+from nstlib.validate import check_finite, check_finite_loss, check_int, check_output_path
 
 # Johnson et al. used VGG-16, the architecture of nstlib's offline backbone: style from the last
 # ReLU of each of the first four blocks, content from relu2_2 (which keeps the photo's details).
@@ -227,11 +230,23 @@ def train_transformer(
                 f"photos[{index}] is {tuple(image.shape[-2:])}, smaller than crop={crop}; "
                 "use larger photos or a smaller crop."
             )
-    if steps < 1 or batch_size < 1 or crop < 32 or crop % 4:
+    steps, batch_size, crop = (
+        check_int(steps, "steps", low=1),
+        check_int(batch_size, "batch_size", low=1),
+        check_int(crop, "crop", low=32),
+    )
+    if crop % 4:
         raise NstlibError(
-            f"need steps ≥ 1, batch_size ≥ 1 and a crop ≥ 32 divisible by 4; got steps={steps}, "
-            f"batch_size={batch_size}, crop={crop}."
+            f"crop must be divisible by 4 (the network's two down-samplings); got {crop}."
         )
+    check_finite(lr, "lr", low=0, low_open=True)
+    for name, weight in (
+        ("style_weight", style_weight),
+        ("content_weight", content_weight),
+        ("tv_weight", tv_weight),
+    ):
+        check_finite(weight, name, low=0)
+    check_int(style_size, "style_size", low=32)
     run_device = resolve_device(device)
     backbone = as_backbone(backbone, run_device)
     # One pass through VGG gives the output's style and content features; the photos' content
@@ -250,7 +265,7 @@ def train_transformer(
     rng = torch.Generator().manual_seed(seed)
     history = loss_history()
     start = time.perf_counter()
-    for _ in tqdm(range(steps), desc="train", disable=not progress):
+    for step in tqdm(range(steps), desc="train", disable=not progress):
         batch = random_crops(photos, crop, batch_size, rng).to(run_device)
         with torch.no_grad():
             content_targets = content_extractor(batch)
@@ -261,10 +276,11 @@ def train_transformer(
             style=style_weight * style_loss(features, target_grams),
             tv=tv_weight * total_variation_loss(output),
         )
+        terms.record(history)  # before the update: a NaN step would ruin every weight
+        check_finite_loss({name: history[name][-1] for name in LOSS_TERMS}, step)
         optimizer.zero_grad()
         terms.total.backward()
         optimizer.step()
-        terms.record(history)
     seconds = time.perf_counter() - start
     info = {
         "steps": steps,
@@ -322,9 +338,12 @@ def load_transformer(
     return net.to(device).eval().requires_grad_(False), checkpoint["info"]
 
 
-def main(argv: list[str] | None = None) -> None:
-    """``python -m nstlib.transformer_net --style swirl --steps 3000 -o net.pt``."""
-    parser = argparse.ArgumentParser(description="Train a feed-forward style network (Johnson).")
+def main(argv: list[str] | None = None) -> int:
+    """``python -m nstlib.transformer_net --style swirl --steps 3000 -o net.pt``; the exit status."""
+    parser = OneLineParser(
+        prog="python -m nstlib.transformer_net",
+        description="Train a feed-forward style network (Johnson).",
+    )
     parser.add_argument("--style", default="swirl", help="bundled style name or image file")
     parser.add_argument("--exclude", default="chelsea", help="photo kept out of training")
     parser.add_argument("--steps", type=int, default=3000)
@@ -334,20 +353,25 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("-o", "--output", type=Path, required=True)
     args = parser.parse_args(argv)
-    photos = [photo(name, 256) for name in PHOTOS if name != args.exclude]
-    result = train_transformer(
-        resolve_image(args.style),
-        photos,
-        steps=args.steps,
-        crop=args.crop,
-        batch_size=args.batch_size,
-        style_weight=args.style_weight,
-        seed=args.seed,
-    )
-    info = {**result.info, "style": args.style, "excluded_photo": args.exclude}
-    save_transformer(result.net, args.output, info)
-    print(f"trained {args.steps} steps in {result.seconds:.0f} s → {args.output}")
+
+    def run() -> None:
+        check_output_path(args.output, inputs=[args.style], suffixes=(".pt",))
+        photos = [photo(name, 256) for name in PHOTOS if name != args.exclude]
+        result = train_transformer(
+            resolve_image(args.style),
+            photos,
+            steps=args.steps,
+            crop=args.crop,
+            batch_size=args.batch_size,
+            style_weight=args.style_weight,
+            seed=args.seed,
+        )
+        info = {**result.info, "style": args.style, "excluded_photo": args.exclude}
+        save_transformer(result.net, args.output, info)
+        print(f"trained {args.steps} steps in {result.seconds:.0f} s → {args.output}")
+
+    return run_command(run)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,6 +1,7 @@
 """VGG layer names, the feature extractor and where the weights come from (no network access)."""
 
 import urllib.error
+import urllib.request
 
 import pytest
 import torch
@@ -172,10 +173,10 @@ def hub(tmp_path, monkeypatch):
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
     monkeypatch.delenv("NSTLIB_BACKBONE", raising=False)
 
-    def offline(url, dst, *args, **kwargs):
+    def offline(url, *args, **kwargs):
         raise urllib.error.URLError("offline (test)")
 
-    monkeypatch.setattr(torch.hub, "download_url_to_file", offline)
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
     return tmp_path / "hub"
 
 

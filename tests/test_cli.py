@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import urllib.error
+import urllib.request
 
 import pytest
 import torch
@@ -83,10 +84,10 @@ def test_an_image_too_large_offers_size(tmp_path, capsys):
 def test_no_weights_says_how_to_get_them(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
 
-    def offline(url, dst, *args, **kwargs):
+    def offline(url, *args, **kwargs):
         raise urllib.error.URLError("offline (test)")
 
-    monkeypatch.setattr(torch.hub, "download_url_to_file", offline)
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
     argv = ["stylize", "chelsea", "swirl", "-o", str(tmp_path / "o.png"), "--size", "32"]
     assert main([*argv, "--backbone", "vgg19"]) == 2
     assert "VGG" in _error(capsys)

@@ -11,6 +11,7 @@ from nstlib.cyclegan import ResnetGenerator, init_weights
 from nstlib.cyclegan_checkpoint import load_checkpoint, resume, save_checkpoint
 from nstlib.cyclegan_train import CycleGANConfig, CycleGANTrainer, lr_factor, train
 from nstlib.errors import NstlibError
+from nstlib.toy_cyclegan import domain_sampler
 from nstlib.toy_domains import content_change, domain_score, object_mask, sample_domain
 
 
@@ -181,7 +182,9 @@ def test_checkpoint_of_another_architecture_is_a_clear_error(tmp_path):
     with pytest.raises(NstlibError, match="junk.pt could not be read"):
         load_checkpoint(other, tmp_path / "junk.pt")
     torch.save({"models": {}}, tmp_path / "foreign.pt")
-    with pytest.raises(NstlibError, match="foreign.pt is not a CycleGAN checkpoint.*config, rng"):
+    with pytest.raises(
+        NstlibError, match="foreign.pt is not a CycleGAN checkpoint.*no config, epoch, opt_D"
+    ):
         load_checkpoint(other, tmp_path / "foreign.pt")
     with pytest.raises(NstlibError, match="not found"):
         load_checkpoint(other, tmp_path / "missing.pt")
@@ -265,3 +268,108 @@ def test_short_run_on_the_texture_pair_learns_both_directions():
     assert domain_score(fake_B, "texture").mean() > 0.6
     assert object_saturation(fake_A) > 0.3
     assert content_change(test_A, fake_B).mask_iou.mean() > 0.5  # the object stays in place
+
+
+def test_resume_restores_the_samplers_private_generators(tmp_path):
+    """Lesson 04's samplers own their random generators: the checkpoint must carry them."""
+
+    def samplers():
+        return {"A": domain_sampler("texture", "A", seed=1, size=16),
+                "B": domain_sampler("texture", "B", seed=2, size=16)}  # fmt: skip
+
+    trainer, data = CycleGANTrainer(*tiny_nets(3), CycleGANConfig(pool_size=2)), samplers()
+    for _ in range(2):
+        trainer.step(data["A"](2), data["B"](2))
+    path = save_checkpoint(trainer, tmp_path / "ckpt.pt", samplers=data)
+    expected = trainer.step(data["A"](2), data["B"](2))
+
+    # A new process: new networks, and samplers back at their seeds' first batch.
+    fresh, new_data = CycleGANTrainer(*tiny_nets(4), CycleGANConfig(pool_size=2)), samplers()
+    load_checkpoint(fresh, path, samplers=new_data)
+    assert fresh.step(new_data["A"](2), new_data["B"](2)) == expected
+
+    with pytest.raises(NstlibError, match="samplers \\['A', 'B'\\].*samplers=none"):
+        load_checkpoint(fresh, path)  # leaving them out would silently draw other batches
+
+
+@pytest.mark.filterwarnings("ignore:Detected call of `lr_scheduler.step\\(\\)` before")
+def test_the_schedule_stops_at_zero_instead_of_going_negative():
+    assert lr_factor(250, 100, 100) == 0.0  # the reference rule gives -0.495: gradient ascent
+    trainer = CycleGANTrainer(*tiny_nets(0), CycleGANConfig(n_epochs=1, n_epochs_decay=1))
+    lrs = []
+    for _ in range(5):
+        trainer.end_epoch()
+        lrs.append(trainer.lr)
+    assert lrs == pytest.approx([1e-4, 0.0, 0.0, 0.0, 0.0], abs=1e-12)
+
+
+def test_a_loss_that_becomes_nan_stops_before_the_weights_change():
+    trainer = CycleGANTrainer(*tiny_nets(0))
+    before = [p.detach().clone() for n in models_of(trainer) for p in n.parameters()]
+    nan_batch = torch.full((1, 3, 16, 16), float("nan"))
+    with pytest.raises(NstlibError, match="diverged at step 1.*Lower config.lr"):
+        trainer.step(nan_batch, sample(1))
+    after = [p.detach() for n in models_of(trainer) for p in n.parameters()]
+    assert all(torch.equal(p, q) for p, q in zip(before, after, strict=True))
+
+
+@pytest.mark.parametrize(
+    ("settings", "words"),
+    [
+        ({"lr": float("nan")}, "lr must be a finite number"),
+        ({"lr": -1e-4}, "lr must be greater than 0"),
+        ({"lambda_A": float("inf")}, "lambda_A must be a finite number"),
+        ({"lambda_identity": -0.5}, "lambda_identity must be at least 0"),
+        ({"n_epochs": 1.5}, "n_epochs must be a whole number"),
+        ({"betas": (0.5, 1.0)}, "betas\\[1\\] must be at most"),
+    ],
+)
+def test_a_config_with_an_impossible_number_is_refused(settings, words):
+    with pytest.raises(NstlibError, match=words):
+        CycleGANConfig(**settings)
+
+
+def test_an_edited_or_foreign_checkpoint_is_a_clear_error_not_a_traceback(tmp_path):
+    trainer = CycleGANTrainer(*tiny_nets(0))
+    state = torch.load(save_checkpoint(trainer, tmp_path / "c.pt"), weights_only=True)
+    edits = {
+        "extra-config-key": lambda s: s["config"].update(extra=1),
+        "missing-optimiser": lambda s: s.pop("opt_G"),
+        "missing-model": lambda s: s["models"].pop("D_B"),
+        "counter-of-another-type": lambda s: s.update(step_count="3"),
+    }
+    for name, edit in edits.items():
+        edited = copy.deepcopy(state)
+        edit(edited)
+        torch.save(edited, tmp_path / f"{name}.pt")
+        with pytest.raises(NstlibError, match=f"{name}.pt is not a CycleGAN checkpoint"):
+            resume(tmp_path / f"{name}.pt", *tiny_nets(0))
+
+
+def test_a_checkpoint_that_would_run_code_is_refused_without_suggesting_how_to_run_it(tmp_path):
+    class Payload:
+        def __reduce__(self):
+            return (print, ("this must never be printed",))
+
+    torch.save({"config": Payload(), "models": {}, "rng": {}}, tmp_path / "evil.pt")
+    with pytest.raises(NstlibError) as excinfo:
+        load_checkpoint(CycleGANTrainer(*tiny_nets(0)), tmp_path / "evil.pt")
+    message = str(excinfo.value)
+    assert "evil.pt" in message and "could run code" in message
+    assert "weights_only" not in message  # torch's advice to set it to False is not passed on
+
+
+def test_a_full_disk_while_saving_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
+    trainer = CycleGANTrainer(*tiny_nets(0))
+    path = save_checkpoint(trainer, tmp_path / "c.pt")
+    before = path.read_bytes()
+    trainer.step(sample(1), sample(1))
+
+    def disk_full(state, file, *args, **kwargs):
+        file.write(b"the first bytes of a checkpoint")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        save_checkpoint(trainer, path)
+    assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["c.pt"]

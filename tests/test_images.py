@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -140,3 +142,46 @@ def test_png_encoders_give_png_bytes():
     figure = Figure(figsize=(1, 1), dpi=20)
     figure.subplots().plot([0, 1])
     assert figure_png(figure)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_exif_orientation_of_a_phone_photo_is_applied(tmp_path):
+    stored = np.zeros((20, 40, 3), np.uint8)  # stored landscape, left half white
+    stored[:, :20] = 255
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90° clockwise to view": a portrait photo, top half white
+    Image.fromarray(stored).save(tmp_path / "phone.jpg", exif=exif)
+    for size in (None, 16):  # with a size, the shrink-while-decoding path
+        image = load_image(tmp_path / "phone.jpg", size)
+        assert image.shape[-2:] == ((40, 20) if size is None else (16, 8))
+        top, bottom = image[..., : image.shape[-2] // 2, :], image[..., image.shape[-2] // 2 :, :]
+        assert top.mean() > 0.9 and bottom.mean() < 0.1
+
+
+def test_save_image_writes_png_only(tmp_path):
+    for name in ("a.jpg", "a.webp", "a"):
+        with pytest.raises(NstlibError, match="PNG"):
+            save_image(torch.rand(1, 3, 4, 4), tmp_path / name)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_save_keeps_the_previous_picture_and_leaves_no_temporary(tmp_path, monkeypatch):
+    path = save_image(torch.zeros(1, 3, 4, 4), tmp_path / "a.png")
+    before = path.read_bytes()
+
+    def disk_full(self, fp, *args, **kwargs):
+        with open(fp, "wb") as file:
+            file.write(b"half a PNG")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Image.Image, "save", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        save_image(torch.ones(1, 3, 4, 4), path)
+    assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["a.png"]
+
+
+def test_pillows_decompression_bomb_warning_is_not_shown_for_a_file_we_shrink(tmp_path):
+    """Over Pillow's 89.5 Mpx warning threshold; MAX_PIXELS (stricter) already says what to do."""
+    Image.new("L", (9500, 9500), 128).save(tmp_path / "huge.jpg", quality=30)  # 1 MB on disk
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any warning fails the test
+        assert load_image(tmp_path / "huge.jpg", size=32).shape == (1, 3, 32, 32)

@@ -36,3 +36,26 @@ def test_bad_choices_are_named():
         optimize_pixels(image, distance_to_target, 1, loss_history(), optimizer="sgd")
     with pytest.raises(NstlibError, match="steps"):
         optimize_pixels(image, distance_to_target, 0, loss_history())
+
+
+def test_a_loss_that_becomes_nan_stops_the_loop_at_once():
+    calls = []
+
+    def diverging(image: torch.Tensor) -> LossTerms:
+        calls.append(1)
+        terms = distance_to_target(image)
+        if len(calls) >= 2:  # the second evaluation: step 2 diverges
+            return LossTerms(content=terms.content, style=terms.style + float("nan"), tv=terms.tv)
+        return terms
+
+    with pytest.raises(
+        NstlibError, match=r"diverged at step 2 \(total=nan.*Lower the learning rate"
+    ):
+        optimize_pixels(torch.rand(1, 3, 4, 4), diverging, 50, loss_history(), optimizer="adam")
+    assert len(calls) == 2  # not 50: stopped at once
+
+
+@pytest.mark.parametrize(("lr", "words"), [(float("nan"), "finite"), (-1.0, "greater than 0")])
+def test_an_impossible_learning_rate_is_refused_before_any_step(lr, words):
+    with pytest.raises(NstlibError, match=f"lr must be .*{words}"):
+        optimize_pixels(torch.rand(1, 3, 4, 4), distance_to_target, 1, loss_history(), lr=lr)

@@ -94,13 +94,15 @@ def test_read_weights_returns_the_stored_tensors(tmp_path):
 def _assert_safe_refusal(excinfo, path):
     message = str(excinfo.value)
     assert str(path) in message
-    assert "weights_only=False" not in message  # never advise the unsafe way round
+    assert "weights_only" not in message  # torch's advice (set it to False) is never passed on
 
 
 def test_read_weights_refuses_a_pickled_class(tmp_path):
     path = tmp_path / "evil.pt"
     torch.save({"weight": torch.zeros(1), "payload": NotPlainData()}, path)
-    with pytest.raises(NstlibError, match="could not be read as a CycleGAN checkpoint") as excinfo:
+    with pytest.raises(
+        NstlibError, match="is not a CycleGAN checkpoint: it holds a Python"
+    ) as excinfo:
         read_weights(path, "a CycleGAN checkpoint")
     _assert_safe_refusal(excinfo, path)
 
@@ -144,3 +146,25 @@ def test_load_strict_names_missing_unexpected_and_mis_shaped_keys():
     assert "1 unexpected (e.g. extra)" in message
     assert "1 mis-shaped (e.g. weight [2, 4] vs [2, 3])" in message
     assert torch.equal(net.weight, before)  # nothing was loaded
+
+
+def test_read_weights_refuses_to_load_with_a_torch_older_than_2_6(tmp_path, monkeypatch):
+    """Before 2.6, weights_only=True could be tricked into running code (CVE-2025-32434)."""
+    path = tmp_path / "w.pt"
+    torch.save({"weight": torch.zeros(1)}, path)
+    monkeypatch.setattr(torch, "__version__", "2.5.1+cpu")
+    with pytest.raises(NstlibError, match=r"torch 2.5.1\+cpu cannot load .*CVE-2025-32434.*>=2.6"):
+        read_weights(path)
+    monkeypatch.setattr(torch, "__version__", "2.6.0")
+    assert read_weights(path)["weight"].shape == (1,)
+
+
+def test_read_weights_is_the_only_place_that_unpickles():
+    """Every checkpoint reader goes through the guarded loader; a stray torch.load would not be."""
+    offenders = [
+        str(path.relative_to(REPO_ROOT))
+        for path in (REPO_ROOT / "nstlib").rglob("*.py")
+        if path.name != "weights.py"
+        and "torch.load(" in path.read_text().replace("``torch.load(", "")
+    ]
+    assert offenders == []

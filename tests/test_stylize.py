@@ -103,6 +103,14 @@ def test_bad_arguments_are_named(random_vgg, cat, swirl):
         ("init", "zeros"),
         ("preserve_colour", "sepia"),
         ("steps", 0),
+        ("steps", 1.5),
+        ("lr", float("nan")),
+        ("lr", -1.0),
+        ("style_weight", float("inf")),
+        ("style_weight", -3.0),
+        ("content_weight", float("nan")),
+        ("tv_weight", -1.0),
+        ("scales", 0),
     ]:
         with pytest.raises(NstlibError, match=argument):
             call(**{argument: value})
@@ -110,6 +118,8 @@ def test_bad_arguments_are_named(random_vgg, cat, swirl):
         call(content=cat * 255)
     with pytest.raises(NstlibError, match="style_layers"):
         call(style_layers=["conv_4"])
+    with pytest.raises(NstlibError, match=r"style_layers must be a list .*write \['relu1_1'\]"):
+        call(style_layers="relu1_1")  # a string is not a list of one layer
 
 
 def test_gatys_loss_returns_the_weighted_terms_and_their_sum(random_vgg, cat, swirl):

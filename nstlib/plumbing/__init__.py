@@ -10,5 +10,8 @@ module         what it does
 ``weights``    read a weights file safely (no code can run) and load it strictly
 ``atomic``     write a file so that a crash never leaves half of it; sha256 of a file
 ``onnx``       read the weight tensors out of an ``.onnx`` file without onnx installed
+``download``   fetch a file with timeouts, a deadline and a length check, atomically
+``signals``    Ctrl-C and SIGTERM as exceptions, so every clean-up runs
+``command``    one-line errors and the shell's exit statuses for ``python -m`` programs
 =============  ====================================================================
 """

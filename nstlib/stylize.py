@@ -74,7 +74,8 @@ class StylizeResult:
         precision: the arithmetic the forward passes ran in (``"fp32"``, ``"bf16"``, ``"fp16"``).
         style_layers: ``{layer: (start, end)}``, each style layer's weighted term at the final
             scale for the starting image and for the result (they sum to ``history["style"]``'s
-            first and last entries when ``scales`` is 1), in fp32.
+            first and last entries when ``scales`` is 1), in fp32; empty for
+            :func:`nstlib.adain.adain_stylize`, which has no Gram terms.
     """
 
     image: torch.Tensor

@@ -292,7 +292,9 @@ def original_vgg19_features(normalised: bool = True) -> nn.Sequential:
         stem, index = key[: -len("_W_q")], names[f"conv{match[1]}_{match[2]}"]
         table = state.get(f"{stem}_W_table")
         if table is None or table.numel() != 256 or state[key].dtype != torch.uint8:
-            raise NstlibError(f"{path}: {stem} is not an 8-bit quantised conv (uint8 + 256 floats).")
+            raise NstlibError(
+                f"{path}: {stem} is not an 8-bit quantised conv (uint8 + 256 floats)."
+            )
         weight = table[state[key].long()]
         if index == names["conv1_1"]:
             weight = weight.flip(1)  # input channels B, G, R → R, G, B

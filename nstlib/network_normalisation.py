@@ -131,8 +131,11 @@ def calibrate(size: int = CALIBRATION_SIZE) -> dict[str, torch.Tensor]:
     std = torch.tensor(CAFFE_STD).view(1, 3, 1, 1)
     inputs = ((photo(name, size) - mean) / std for name in PHOTOS)
     by_index = channel_means(features, inputs)
-    return {name: by_index[index] for name, index in paper_layer_names(features).items()
-            if index in by_index}
+    return {
+        name: by_index[index]
+        for name, index in paper_layer_names(features).items()
+        if index in by_index
+    }
 
 
 def save_channel_means(means: Mapping[str, torch.Tensor], path: str | Path | None = None) -> Path:

@@ -334,7 +334,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     # The default style weight (3e6, equal layer weights) was chosen on CRAFT's VGG16-BN; the
     # original VGG-19 that backbone="auto" now picks has activations about 20x larger.
-    parser.add_argument("--backbone", default="vgg16_bn-craft", help="VGG backbone (vgg16_bn-craft)")
+    parser.add_argument(
+        "--backbone", default="vgg16_bn-craft", help="VGG backbone (vgg16_bn-craft)"
+    )
     parser.add_argument("-o", "--output", type=Path, required=True)
     args = parser.parse_args(argv)
     photos = [photo(name, 256) for name in PHOTOS if name != args.exclude]

@@ -308,14 +308,25 @@ def test_the_normalised_network_has_mean_activation_one_on_the_course_photos():
     backbone = load_backbone("vgg19-caffe", "cpu")
     extractor = backbone.extractor(["relu1_1", "relu2_1"])  # block 2 only: keeps the test quick
     with torch.no_grad():
-        means = torch.stack([
-            torch.stack([f.mean(dim=(0, 2, 3)) for f in extractor(photo(name, 256)).values()
-                         if f.shape[1] == 64]).squeeze(0)
-            for name in PHOTOS
-        ]).mean(0)
+        means = torch.stack(
+            [
+                torch.stack(
+                    [
+                        f.mean(dim=(0, 2, 3))
+                        for f in extractor(photo(name, 256)).values()
+                        if f.shape[1] == 64
+                    ]
+                ).squeeze(0)
+                for name in PHOTOS
+            ]
+        ).mean(0)
     torch.testing.assert_close(means, torch.ones(64), rtol=1e-4, atol=1e-4)
-    raw = FeatureExtractor(backbones.original_vgg19_features(normalised=False), ["relu1_1"],
-                           mean=backbone.input_mean, std=backbone.input_std)
+    raw = FeatureExtractor(
+        backbones.original_vgg19_features(normalised=False),
+        ["relu1_1"],
+        mean=backbone.input_mean,
+        std=backbone.input_std,
+    )
     with torch.no_grad():
         assert raw(photo("chelsea", 256))["relu1_1"].mean() > 10  # un-normalised: about 23
 

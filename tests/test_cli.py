@@ -31,8 +31,14 @@ def test_stylize_prints_backbone_device_and_losses(tmp_path, capsys):
     argv = ["stylize", "chelsea", "swirl", "-o", str(out), "--size", "32", "--steps", "2"]
     assert main([*argv, "--backbone", "random", "--device", "cpu"]) == 0
     printed = capsys.readouterr().out
-    for key in ("backbone: ", "device: cpu", "precision: fp32", "seconds: ", "style_loss: ",
-                "content_loss: "):
+    for key in (
+        "backbone: ",
+        "device: cpu",
+        "precision: fp32",
+        "seconds: ",
+        "style_loss: ",
+        "content_loss: ",
+    ):
         assert key in printed
     assert "random" in printed.splitlines()[0].lower()
     assert load_image(out).shape == (1, 3, 21, 32)

@@ -8,10 +8,10 @@ import torch.nn.functional as F
 
 from nstlib.errors import NstlibError
 from nstlib.style import (
-    balanced_layer_weights,
     CONVENTIONS,
     GRAM_NORMALISATIONS,
     LossTerms,
+    balanced_layer_weights,
     content_loss,
     convert_weight,
     gram_matrix,
@@ -193,7 +193,10 @@ def test_balanced_weights_make_every_layer_its_relative_gram_error():
     # Relative importances multiply the balancing; the unbalanced loss is dominated by layer "a".
     halves = balanced_layer_weights(targets, {"a": 0.5, "b": 2.0})
     assert style_loss(zeros, targets, halves).item() == pytest.approx(2.5)
-    assert style_loss(zeros, {"a": targets["a"]}).item() > 1e6 * style_loss(zeros, {"b": targets["b"]}).item()
+    assert (
+        style_loss(zeros, {"a": targets["a"]}).item()
+        > 1e6 * style_loss(zeros, {"b": targets["b"]}).item()
+    )
     with pytest.raises(NstlibError, match="layer_weights"):
         balanced_layer_weights(targets, {"a": 1.0})
     with pytest.raises(NstlibError, match="all zeros"):

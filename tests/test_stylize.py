@@ -131,17 +131,31 @@ def test_gatys_loss_returns_the_weighted_terms_and_their_sum(random_vgg, cat, sw
 
 
 def test_precision_and_per_layer_style_terms_are_reported(random_vgg, cat, swirl):
-    result = stylize(cat, swirl, size=32, steps=2, backbone=random_vgg, device="cpu", progress=False)
+    result = stylize(
+        cat, swirl, size=32, steps=2, backbone=random_vgg, device="cpu", progress=False
+    )
     assert result.precision == "fp32"  # "auto" on a CPU without bf16 units (this machine's kind)
     layers = result.style_layers
     assert list(layers) == list(random_vgg.style_layers)
-    assert sum(start for start, _ in layers.values()) == pytest.approx(result.history["style"][0], rel=1e-5)
-    assert sum(end for _, end in layers.values()) == pytest.approx(result.history["style"][-1], rel=1e-5)
+    assert sum(start for start, _ in layers.values()) == pytest.approx(
+        result.history["style"][0], rel=1e-5
+    )
+    assert sum(end for _, end in layers.values()) == pytest.approx(
+        result.history["style"][-1], rel=1e-5
+    )
     # Balanced weighting: from the photo, every layer starts near its relative error (0.3 to 2).
     weight = random_vgg.style_weight
     assert all(0.3 * weight < start < 2 * weight for start, _ in layers.values())
-    bf16 = stylize(cat, swirl, size=32, steps=1, backbone=random_vgg, device="cpu", progress=False,
-                   precision="bf16")
+    bf16 = stylize(
+        cat,
+        swirl,
+        size=32,
+        steps=1,
+        backbone=random_vgg,
+        device="cpu",
+        progress=False,
+        precision="bf16",
+    )
     assert bf16.precision == "bf16"
     assert bf16.history["style"][0] == pytest.approx(result.history["style"][0], rel=0.05)
     with pytest.raises(NstlibError, match="precision"):

@@ -107,12 +107,16 @@ def main() -> None:
     backbone = load_backbone(args.backbone, "cpu")
     print(f"backbone: {backbone.name}\nchelsea x {args.style}, {args.size} px, 1 thread")
     target, plain_seconds = plain_loop(*objective(backbone, args.size, args.style), args.evals)
-    print(f"plain tutorial loop: {args.evals} evaluations -> loss {target:.4g} in {plain_seconds:.1f} s")
+    print(
+        f"plain tutorial loop: {args.evals} evaluations -> loss {target:.4g} in {plain_seconds:.1f} s"
+    )
     for coarse in args.coarse:
         evals, seconds = nstlib_loop(backbone, args.size, args.style, target, coarse, args.evals)
         reached = f"reached it after {evals} evaluations" if evals else "did NOT reach it"
-        print(f"nstlib, {coarse} coarse steps at {args.size // 2} px: {reached}, {seconds:.1f} s; "
-              f"time ratio plain/nstlib {plain_seconds / seconds:.2f}")
+        print(
+            f"nstlib, {coarse} coarse steps at {args.size // 2} px: {reached}, {seconds:.1f} s; "
+            f"time ratio plain/nstlib {plain_seconds / seconds:.2f}"
+        )
 
 
 if __name__ == "__main__":

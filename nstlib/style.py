@@ -17,12 +17,21 @@ d2l         C·M              ``w · Σ_l mean((G−A)²/(CM)²)``         ``mea
 pytorch     B·C·M            same as d2l when B = 1                 ``mean((F−P)²)``
 tf          M                ``w/L · Σ_l mean((G−A)²/M²)``          ``w/L_c · Σ mean((F−P)²)``
 nstlib      C·M              as d2l, with optional per-layer weights as d2l
+balanced    C·M              ``w · Σ_l Σ(G−A)² / Σ A²``             as d2l
 ==========  ===============  =====================================  ==========================
 
 (d2l: d2l.ai §14.12; pytorch: the PyTorch "Neural Transfer" tutorial; tf: the TensorFlow "Neural
 style transfer" tutorial.) The paper keeps the Gram raw and puts its ``1/(4N²M²)`` factor in the
 layer loss. :func:`convert_weight` translates a weight between conventions so that the gradients are
 identical; the inputs' preprocessing (Caffe BGR vs. torchvision) differs too and is not covered.
+
+*balanced* is what :func:`nstlib.stylize.stylize` uses: each layer's term is its **relative** Gram
+error, the squared error divided by the style Gram's own energy (:func:`balanced_layer_weights`).
+With every other convention one layer dominates: the term grows as the 4th power of the
+activations, and on the original VGG-19, normalised as in the paper and with the paper's own
+weights, relu1_1 holds 99 % of the starting style loss for the course's painterly styles (relu2_1
+to relu5_1 share the other 1 %; lesson 05, section 4). A balanced weight depends on the style
+image, so converting it needs that image's Gram energy (``style_gram_energy``).
 """
 
 from __future__ import annotations
@@ -35,7 +44,7 @@ import torch
 from nstlib.errors import NstlibError
 
 GRAM_NORMALISATIONS = ("none", "hw", "chw", "bchw")
-CONVENTIONS = ("paper", "d2l", "pytorch", "tf", "nstlib")
+CONVENTIONS = ("paper", "d2l", "pytorch", "tf", "nstlib", "balanced")
 
 
 def gram_matrix(features: torch.Tensor, normalise: str = "chw") -> torch.Tensor:
@@ -96,6 +105,39 @@ def style_loss(
     return torch.stack(per_layer).sum()
 
 
+def balanced_layer_weights(
+    target_grams: Mapping[str, torch.Tensor], layer_weights: Mapping[str, float] | None = None
+) -> dict[str, float]:
+    """Per-layer weights that turn each layer's style term into its *relative* Gram error.
+
+    Returns ``{layer: w_l / mean(A_l²)}`` (``w_l`` from ``layer_weights``, default 1), so that in
+    :func:`style_loss` layer ``l`` contributes ``w_l · mean((G_l − A_l)²) / mean(A_l²)``: 1 when the
+    image's Gram is 0, 0 when it equals the style's, whatever the layer's size or the network's
+    activation scale. Without it the term grows as the 4th power of the activations, and with the
+    paper's own weighting on the original VGG-19 relu1_1 still holds 99 % of the starting style loss
+    for the course's painterly styles (lesson 05, section 4).
+
+    Args:
+        target_grams: ``{layer: [1, C, C]}`` style Grams from :func:`gram_matrix` (``"chw"``).
+        layer_weights: ``{layer: w_l}``, the relative importance of each layer; default 1 each.
+    """
+    if layer_weights is None:
+        layer_weights = dict.fromkeys(target_grams, 1.0)
+    missing = set(target_grams) - set(layer_weights)
+    if missing:
+        raise NstlibError(f"layer_weights has no weight for the style layers {sorted(missing)}.")
+    weights = {}
+    for name, gram in target_grams.items():
+        energy = gram.detach().double().pow(2).mean().item()  # double: exact conversions
+        if energy == 0:
+            raise NstlibError(
+                f"The style image's Gram at {name} is all zeros (no channel fires on it), so the "
+                "relative error is undefined; use another style image or drop that layer."
+            )
+        weights[name] = layer_weights[name] / energy
+    return weights
+
+
 def total_variation_loss(image: torch.Tensor) -> torch.Tensor:
     """Mean absolute difference between neighbouring pixels of ``[B, C, H, W]``, as in d2l.
 
@@ -143,16 +185,32 @@ def loss_history() -> dict[str, list[float]]:
 
 
 def loss_coefficient(
-    convention: str, term: str, *, channels: int, height: int, width: int, num_layers: int = 1
+    convention: str,
+    term: str,
+    *,
+    channels: int,
+    height: int,
+    width: int,
+    num_layers: int = 1,
+    style_gram_energy: float | None = None,
 ) -> float:
     """What a convention multiplies a layer's raw sum of squares by, per unit of its weight.
 
     For ``term="style"`` the raw sum is ``Σ(G − A)²`` over raw Grams; for ``term="content"`` it is
     ``Σ(F − P)²``. ``num_layers`` is L for the paper and TF (which average over layers); d2l,
     PyTorch and nstlib sum over layers and ignore it. One image (B = 1) is assumed.
+    ``style_gram_energy`` is ``Σ A²`` over the style's *raw* Gram at this layer
+    (``gram_matrix(features, "none").pow(2).sum()``); only ``"balanced"`` style terms need it.
     """
     _check_convention(convention)
     c, m = channels, height * width
+    if term == "style" and convention == "balanced":
+        if style_gram_energy is None or style_gram_energy <= 0:
+            raise NstlibError(
+                "convention='balanced' divides by the style Gram's energy: pass "
+                "style_gram_energy=gram_matrix(style_features, 'none').pow(2).sum().item() (> 0)."
+            )
+        return 1 / style_gram_energy
     if term == "style":
         return {
             "paper": 1 / (4 * c**2 * m**2 * num_layers),
@@ -173,6 +231,7 @@ def convert_weight(
     height: int,
     width: int,
     num_layers: int = 1,
+    style_gram_energy: float | None = None,
 ) -> float:
     """Translate a loss weight between conventions for one layer shape, keeping gradients equal.
 
@@ -181,9 +240,17 @@ def convert_weight(
     10000.0
 
     A paper weight depends on the layer: the same style weight means very different things on
-    relu1_1 (64 channels, 65536 positions) and relu5_1 (512 channels, 256 positions).
+    relu1_1 (64 channels, 65536 positions) and relu5_1 (512 channels, 256 positions). A
+    ``"balanced"`` weight (what :func:`nstlib.stylize.stylize` uses) also depends on the style
+    image: give its raw Gram energy at this layer as ``style_gram_energy``.
     """
-    shape = dict(channels=channels, height=height, width=width, num_layers=num_layers)
+    shape = dict(
+        channels=channels,
+        height=height,
+        width=width,
+        num_layers=num_layers,
+        style_gram_energy=style_gram_energy,
+    )
     return (
         weight * loss_coefficient(source, term, **shape) / loss_coefficient(target, term, **shape)
     )

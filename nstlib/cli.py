@@ -61,7 +61,8 @@ def translate_file(
         device: where to run the generator (default: :func:`nstlib.runtime.device`).
         weights: a generator file to use instead of the vintage one: ``G_AB.pth`` from a
             ``train-cyclegan`` run, or a reference-code file such as the published
-            ``horse2zebra.pth`` (see :mod:`nstlib.generator_files`).
+            ``horse2zebra.pth`` (see :mod:`nstlib.generator_files`); or the name of a published
+            generator downloaded with ``assets --fetch NAME`` (:mod:`nstlib.published_generators`).
 
     Returns ``{"input_size": (H, W), "device": str, "output": Path, "seconds": float}``: the size
     of the image the generator ran on, where it ran, the written file, and the time the translation
@@ -73,10 +74,15 @@ def translate_file(
         size = check_int(size, "--size", low=1)
     _check_files(("photo", photo))
     if weights is not None and not Path(weights).is_file():
-        raise NstlibError(
-            f"--weights {weights}: no such file. Give a generator file, e.g. RUN/G_AB.pth from "
-            "train-cyclegan or a reference-code file such as horse2zebra.pth."
-        )
+        from nstlib.published_generators import PUBLISHED, published_path
+
+        if str(weights) not in PUBLISHED:
+            raise NstlibError(
+                f"--weights {weights}: no such file. Give a generator file, e.g. RUN/G_AB.pth from "
+                "train-cyclegan or a reference-code file such as horse2zebra.pth, or the name of a "
+                f"published generator fetched with assets --fetch NAME ({', '.join(PUBLISHED)})."
+            )
+        weights = published_path(str(weights))
 
     from nstlib.data import check_image_source, resolve_image
     from nstlib.generator_files import load_generator
@@ -227,8 +233,17 @@ def _assets(args: argparse.Namespace) -> None:
     from nstlib.assets import describe_assets, fetch_missing
     from nstlib.backbones import resolve_backbone_name
 
-    if args.fetch:
+    if args.fetch is True:
         fetch_missing()
+    elif args.fetch:
+        from nstlib.published_generators import fetch_published
+
+        path = fetch_published(args.fetch, url=args.url, sha256=args.sha256)
+        print(
+            f"published generator {args.fetch}: {path} (sha256 recorded in {path.parent / 'sha256.json'})"
+        )
+    elif args.url or args.sha256:
+        raise NstlibError("--url and --sha256 go with --fetch NAME (a published generator).")
     for line in describe_assets():
         print(line)
     try:
@@ -256,7 +271,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--weights",
         type=Path,
         default=None,
-        help="a generator file instead: train-cyclegan's G_AB.pth or the reference's horse2zebra.pth",
+        help="a generator file instead (train-cyclegan's G_AB.pth, the reference's horse2zebra.pth) "
+        "or a published name fetched with assets --fetch NAME",
     )
     command.set_defaults(run=_translate)
 
@@ -286,7 +302,17 @@ def build_parser() -> argparse.ArgumentParser:
     command.set_defaults(run=_stylize)
 
     command = commands.add_parser("assets", help="list the pretrained weights available offline")
-    command.add_argument("--fetch", action="store_true", help="download what is missing (online)")
+    command.add_argument(
+        "--fetch",
+        nargs="?",
+        const=True,
+        default=None,
+        metavar="NAME",
+        help="download what is missing (online); with NAME, a published CycleGAN generator "
+        "(horse2zebra, style_vangogh, ...), its sha256 recorded on first download",
+    )
+    command.add_argument("--sha256", default=None, help="with --fetch NAME: the hash it must have")
+    command.add_argument("--url", default=None, help="with --fetch NAME: download from this mirror")
     command.set_defaults(run=_assets)
 
     # Listed here for --help; main() hands its arguments to nstlib.train_cyclegan's own parser,

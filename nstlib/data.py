@@ -3,7 +3,9 @@
 Everything here loads offline:
 
 * **Photos** (``PHOTOS``) are the CC0 / public-domain photographs that ship inside the
-  scikit-image wheel (``skimage.data``), e.g. ``chelsea`` the cat or ``astronaut``.
+  scikit-image wheel (``skimage.data``), e.g. ``chelsea`` the cat or ``astronaut``, plus the few
+  colour photos other installed packages ship: matplotlib's ``grace_hopper`` and scikit-learn's
+  ``china`` and ``flower`` (``sklearn.datasets.load_sample_images``).
 * **Styles** (``STYLES``) are the project's generated painterly images in ``datasets/styles/``
   (see :mod:`nstlib.painterly`) plus scikit-image's grey CC0 textures ``brick``, ``grass`` and
   ``gravel``, repeated to RGB.
@@ -33,6 +35,11 @@ PHOTOS: tuple[str, ...] = (
     "hubble_deep_field",
     "retina",
     "immunohistochemistry",
+    "motorcycle_left",  # skimage.data.stereo_motorcycle(): the two views of a stereo pair
+    "motorcycle_right",
+    "grace_hopper",  # matplotlib's sample data
+    "china",  # scikit-learn's load_sample_images()
+    "flower",
 )
 TEXTURES: tuple[str, ...] = ("brick", "grass", "gravel")
 STYLES: tuple[str, ...] = PAINTERLY_STYLES + TEXTURES
@@ -45,7 +52,35 @@ def _from_skimage(name: str) -> torch.Tensor:
     array = np.asarray(getattr(skimage.data, name)())
     if array.ndim == 2:
         array = np.repeat(array[..., None], 3, axis=2)
-    return torch.from_numpy(array[..., :3].copy()).permute(2, 0, 1).unsqueeze(0).float() / 255
+    return _from_array(array)
+
+
+def _from_array(array: np.ndarray) -> torch.Tensor:
+    """``[H, W, 3]`` uint8 → ``[1, 3, H, W]`` float in ``[0, 1]``."""
+    return torch.from_numpy(np.array(array[..., :3])).permute(2, 0, 1)[None].float() / 255
+
+
+def _other_package_photo(name: str) -> torch.Tensor:
+    """The photos that are not a plain ``skimage.data.<name>()``."""
+    if name.startswith("motorcycle_"):
+        import skimage.data
+
+        left, right, _ = skimage.data.stereo_motorcycle()
+        return _from_array(left if name == "motorcycle_left" else right)
+    if name == "grace_hopper":
+        import matplotlib.cbook
+
+        return load_image(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
+    try:
+        from sklearn.datasets import load_sample_images
+    except ImportError as exc:
+        raise NstlibError(
+            f"the photo {name!r} ships with scikit-learn, which is not installed; "
+            "pip install 'nstlib[assets]' (or pip install scikit-learn)."
+        ) from exc
+    images = load_sample_images()
+    index = [Path(f).stem for f in images.filenames].index(name)
+    return _from_array(images.images[index])
 
 
 def _sized(image: torch.Tensor, size: int | None) -> torch.Tensor:
@@ -61,6 +96,8 @@ def photo(name: str, size: int | None = None) -> torch.Tensor:
     """
     if name not in PHOTOS:
         raise NstlibError(f"Unknown photo {name!r}; choose one of {', '.join(PHOTOS)}.")
+    if name.startswith("motorcycle_") or name in ("grace_hopper", "china", "flower"):
+        return _sized(_other_package_photo(name), size)
     return _sized(_from_skimage(name), size)
 
 

@@ -194,23 +194,47 @@ def make_snapshots(
         "seconds": round(seconds, 1),
         "torch": torch.__version__,
     }
-    with atomic_write(path) as tmp, open(tmp, "wb") as file:  # a file object: numpy adds no suffix
-        np.savez_compressed(
-            file,
+    save_snapshots(
+        path,
+        Snapshots(
             steps=np.array(schedule, dtype=np.int64),
             real_A=to_uint8(a[show]),
             real_B=to_uint8(b[show]),
             pictures=np.stack(pictures),
             curve_steps=np.array(curve_steps, dtype=np.int64),
-            **{f"curve_{k}": np.array(v, dtype=np.float32) for k, v in curves.items()},
-            **{f"loss_{k}": np.array(v, dtype=np.float32) for k, v in losses.items()},
-            config=np.array(json.dumps(config)),
-        )
+            curves={k: np.array(v, dtype=np.float32) for k, v in curves.items()},
+            losses={k: np.array(v, dtype=np.float32) for k, v in losses.items()},
+            config=config,
+        ),
+    )
     return path
 
 
-def load_snapshots(path: str | Path | None = None) -> Snapshots:
-    """Read a file written by :func:`make_snapshots` (default: the shipped one), arrays only."""
+def save_snapshots(path: str | Path, snapshots: Snapshots) -> Path:
+    """Write ``snapshots`` to one compressed ``.npz`` (arrays only), atomically; return ``path``."""
+    s = snapshots
+    with atomic_write(path) as tmp, open(tmp, "wb") as file:  # a file object: numpy adds no suffix
+        np.savez_compressed(
+            file,
+            steps=s.steps,
+            real_A=s.real_A,
+            real_B=s.real_B,
+            pictures=s.pictures,
+            curve_steps=s.curve_steps,
+            **{f"curve_{k}": v for k, v in s.curves.items()},
+            **{f"loss_{k}": v for k, v in s.losses.items()},
+            config=np.array(json.dumps(s.config)),
+        )
+    return Path(path)
+
+
+def load_snapshots(
+    path: str | Path | None = None, curve_names: tuple[str, ...] = CURVE_NAMES
+) -> Snapshots:
+    """Read a file written by :func:`save_snapshots` (default: the shipped toy run), arrays only.
+
+    ``curve_names``: the score curves the file must hold (the toy run's by default).
+    """
     path = Path(path) if path is not None else default_snapshot_path()
     if not path.is_file():
         raise NstlibError(f"Snapshot file {path} not found; {REGENERATE}.")
@@ -222,7 +246,7 @@ def load_snapshots(path: str | Path | None = None) -> Snapshots:
             f"{path} is not a snapshot file from make_snapshots ({exc}); {REGENERATE}."
         ) from exc
     required = {"steps", "real_A", "real_B", "pictures", "curve_steps", "config"}
-    required |= {f"curve_{name}" for name in CURVE_NAMES}
+    required |= {f"curve_{name}" for name in curve_names}
     if not required <= arrays.keys():
         raise NstlibError(f"{path} lacks {sorted(required - arrays.keys())}; {REGENERATE}.")
     return Snapshots(
@@ -231,7 +255,7 @@ def load_snapshots(path: str | Path | None = None) -> Snapshots:
         real_B=arrays["real_B"],
         pictures=arrays["pictures"],
         curve_steps=arrays["curve_steps"],
-        curves={name: arrays[f"curve_{name}"] for name in CURVE_NAMES},
+        curves={name: arrays[f"curve_{name}"] for name in curve_names},
         losses={k.removeprefix("loss_"): v for k, v in arrays.items() if k.startswith("loss_")},
         config=json.loads(str(arrays["config"])),
     )

@@ -3,9 +3,10 @@
 Everything here loads offline:
 
 * **Photos** (``PHOTOS``) are the CC0 / public-domain photographs that ship inside the
-  scikit-image wheel (``skimage.data``), e.g. ``chelsea`` the cat or ``astronaut``, plus the few
-  colour photos other installed packages ship: matplotlib's ``grace_hopper`` and scikit-learn's
-  ``china`` and ``flower`` (``sklearn.datasets.load_sample_images``).
+  scikit-image wheel (``skimage.data``), e.g. ``chelsea`` the cat or ``astronaut``;
+  ``EXTRA_PHOTOS`` are the few colour photos other installed packages ship: scikit-image's stereo
+  motorcycle, matplotlib's ``grace_hopper`` and scikit-learn's ``china`` and ``flower``
+  (``sklearn.datasets.load_sample_images``). :func:`photo` loads any of ``ALL_PHOTOS``.
 * **Styles** (``STYLES``) are the project's generated painterly images in ``datasets/styles/``
   (see :mod:`nstlib.painterly`) plus scikit-image's grey CC0 textures ``brick``, ``grass`` and
   ``gravel``, repeated to RGB.
@@ -35,12 +36,17 @@ PHOTOS: tuple[str, ...] = (
     "hubble_deep_field",
     "retina",
     "immunohistochemistry",
+)
+# More colour photos from installed packages, for lesson 04's photo ↔ painting task. Kept apart
+# from PHOTOS, which network normalisation and the style networks were calibrated and trained on.
+EXTRA_PHOTOS: tuple[str, ...] = (
     "motorcycle_left",  # skimage.data.stereo_motorcycle(): the two views of a stereo pair
     "motorcycle_right",
     "grace_hopper",  # matplotlib's sample data
     "china",  # scikit-learn's load_sample_images()
     "flower",
 )
+ALL_PHOTOS: tuple[str, ...] = PHOTOS + EXTRA_PHOTOS
 TEXTURES: tuple[str, ...] = ("brick", "grass", "gravel")
 STYLES: tuple[str, ...] = PAINTERLY_STYLES + TEXTURES
 
@@ -91,12 +97,12 @@ def photo(name: str, size: int | None = None) -> torch.Tensor:
     """A bundled photo as ``[1, 3, H, W]`` float in ``[0, 1]``.
 
     Args:
-        name: one of :data:`PHOTOS`.
+        name: one of :data:`ALL_PHOTOS`.
         size: if given, the longer side in pixels (aspect kept).
     """
-    if name not in PHOTOS:
-        raise NstlibError(f"Unknown photo {name!r}; choose one of {', '.join(PHOTOS)}.")
-    if name.startswith("motorcycle_") or name in ("grace_hopper", "china", "flower"):
+    if name not in ALL_PHOTOS:
+        raise NstlibError(f"Unknown photo {name!r}; choose one of {', '.join(ALL_PHOTOS)}.")
+    if name in EXTRA_PHOTOS:
         return _sized(_other_package_photo(name), size)
     return _sized(_from_skimage(name), size)
 
@@ -127,7 +133,7 @@ def resolve_image(name_or_path: str | Path, size: int | None = None) -> torch.Te
     exists in the current folder. ``size`` is the longer side in pixels.
     """
     key = str(name_or_path)
-    if key in PHOTOS:
+    if key in ALL_PHOTOS:
         return photo(key, size)
     if key in STYLES:
         return style(key, size)
@@ -139,11 +145,11 @@ def check_image_source(name_or_path: str | Path, argument: str = "image") -> Non
     """Raise an ``NstlibError`` naming ``argument`` unless :func:`resolve_image` would find
     ``name_or_path``: a bundled name, or an existing image file (only its header is read)."""
     key = str(name_or_path)
-    if key in PHOTOS or key in STYLES:
+    if key in ALL_PHOTOS or key in STYLES:
         return
     if not Path(key).exists():
         raise NstlibError(
             f"{argument}: {key!r} is neither an image file nor a bundled image name. "
-            f"Photos: {', '.join(PHOTOS)}. Styles: {', '.join(STYLES)}."
+            f"Photos: {', '.join(ALL_PHOTOS)}. Styles: {', '.join(STYLES)}."
         )
     check_image_file(key, argument)

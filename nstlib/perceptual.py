@@ -9,7 +9,9 @@ differences over the image and adds up the layers. LPIPS then learns one weight 
 module uses the paper's "baseline" without learned weights (all channels weigh 1), which needs
 nothing beyond the VGG-19 that lesson 05 already loads offline (:mod:`nstlib.backbones`).
 
-0 means the same features; two unrelated photos score around 1 to 1.5 on the original VGG-19.
+0 means the same features. On the original VGG-19 and 128 px photos (measured on the held-out
+photos of :mod:`nstlib.photo_domains`): a 3×3 blur scores 1.2 to 1.8, a photo against its
+painting about 6.5 to 7, two unrelated photos about 8.
 """
 
 from __future__ import annotations
@@ -49,7 +51,8 @@ def perceptual_distance(
     image; then the sum over the five layers.
     """
     check_same_shape(x, y, ("x", "y"))
-    fx, fy = extractor(x), extractor(y)
+    device = extractor.mean.device  # the images go to the network, wherever it is
+    fx, fy = extractor(x.to(device)), extractor(y.to(device))
     per_layer = [
         (_unit_length(fx[name]) - _unit_length(fy[name])).pow(2).sum(dim=1).mean(dim=(1, 2))
         for name in LAYERS

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import itertools
 import sys
 import time
 from pathlib import Path
@@ -45,7 +46,13 @@ from nstlib.plumbing.command import OneLineParser, run_command
 from nstlib.plumbing.paths import datasets_dir
 from nstlib.plumbing.weights import load_strict, read_weights
 from nstlib.pretrained import translate
-from nstlib.snapshots import Snapshots, load_snapshots, save_snapshots, snapshot_schedule
+from nstlib.snapshots import (
+    LOSS_PAIRS,
+    Snapshots,
+    load_snapshots,
+    save_snapshots,
+    snapshot_schedule,
+)
 from nstlib.train_cyclegan import TrainOptions, build_networks, resume_cyclegan, train_cyclegan
 from nstlib.unaligned import domain_images
 
@@ -305,16 +312,10 @@ def _segment_losses(path: Path, schedule: list[int]) -> dict[str, np.ndarray]:
     """Mean of each summed loss (G, cycle, idt, D) over the steps since the previous snapshot."""
     with open(path, newline="") as file:
         rows = list(csv.DictReader(file))
-    pairs = {
-        "G": ("G_A", "G_B"),
-        "cycle": ("cycle_A", "cycle_B"),
-        "idt": ("idt_A", "idt_B"),
-        "D": ("D_A", "D_B"),
-    }
-    out = {name: [float("nan")] for name in pairs}  # step 0 has trained nothing
-    for before, step in zip(schedule, schedule[1:]):
+    out = {name: [float("nan")] for name in LOSS_PAIRS}  # step 0 has trained nothing
+    for before, step in itertools.pairwise(schedule):
         chosen = [r for r in rows if before < int(r["step"]) <= step]
-        for name, (first, second) in pairs.items():
+        for name, (first, second) in LOSS_PAIRS.items():
             out[name].append(float(np.mean([float(r[first]) + float(r[second]) for r in chosen])))
     return {k: np.array(v, dtype=np.float32) for k, v in out.items()}
 

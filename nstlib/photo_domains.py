@@ -4,7 +4,7 @@ CycleGAN's own results (horse ↔ zebra, photo → Van Gogh) need data sets the 
 download. This module builds a photo ↔ painting task from what installs offline:
 
 * **Domain A, photos:** colour photos from scikit-image, matplotlib and scikit-learn
-  (:data:`nstlib.data.PHOTOS`).
+  (:data:`nstlib.data.ALL_PHOTOS`).
 * **Domain B, paintings:** *other* photos, painted by a network the course already ships: style
   :data:`PAINTING_STYLE` (blue and yellow strokes, Van Gogh-like) of the 26-style network of
   lesson 06 (:func:`nstlib.cin.load_multistyle26`).

@@ -9,8 +9,9 @@ at about ten points of training, plus the held-out score curves, in one small ``
 
 Regenerate the shipped file (about 10 minutes on one CPU core)::
 
-    python -m nstlib.snapshots            # writes datasets/snapshots/cyclegan_texture.npz
-    python -m nstlib.snapshots --help     # steps, output path, seed
+    python -m nstlib.snapshots                   # writes datasets/snapshots/cyclegan_texture.npz
+    python -m nstlib.snapshots --pair geometry   # the control: discs ↔ squares, as long
+    python -m nstlib.snapshots --help            # steps, output path, seed
 
 The file is read with ``numpy.load(allow_pickle=False)``: it holds arrays only, no code.
 """
@@ -35,9 +36,14 @@ from nstlib.plumbing.paths import datasets_dir
 from nstlib.toy_cyclegan import domain_sampler, evaluate, held_out_batches, toy_cyclegan
 from nstlib.validate import check_int, check_output_path
 
-SNAPSHOT_FILE = "snapshots/cyclegan_texture.npz"  # under datasets/
+SNAPSHOT_FILES = {  # under datasets/, one per toy pair
+    "texture": "snapshots/cyclegan_texture.npz",
+    "geometry": "snapshots/cyclegan_geometry.npz",
+}
 SNAPSHOT_ROWS = ("a", "G(a)", "F(G(a))", "b", "F(b)", "G(F(b))")
 CURVE_NAMES = ("score_AB", "score_BA", "rec_A", "rec_B", "colour_shift", "mask_iou")
+# Optional curves (files made before they existed lack them): D_B's mean verdict on G(a) and on b.
+VERDICT_NAMES = ("D_B_fake", "D_B_real")
 # Each stored loss curve sums one loss over both directions (see cyclegan_train.LOSS_NAMES).
 LOSS_PAIRS = {
     "G": ("G_A", "G_B"),
@@ -76,9 +82,21 @@ class Snapshots:
         return np.stack([self.real_A, fake_B, rec_A, self.real_B, fake_A, rec_B])
 
 
-def default_snapshot_path() -> Path:
-    """``datasets/snapshots/cyclegan_texture.npz`` in the repository."""
-    return datasets_dir() / SNAPSHOT_FILE
+@torch.no_grad()
+def discriminator_verdict(
+    trainer: CycleGANTrainer, a: torch.Tensor, b: torch.Tensor
+) -> dict[str, float]:
+    """``D_B``'s mean score on the translations ``G(a)`` and on the real ``b`` (LSGAN: real → 1,
+    fake → 0): whether the discriminator still tells the translations from the target domain."""
+    return {
+        "D_B_fake": trainer.D_B(trainer.G_AB(a)).mean().item(),
+        "D_B_real": trainer.D_B(b).mean().item(),
+    }
+
+
+def default_snapshot_path(pair: str = "texture") -> Path:
+    """The shipped run of toy ``pair``: ``datasets/snapshots/cyclegan_<pair>.npz``."""
+    return datasets_dir() / SNAPSHOT_FILES[pair]
 
 
 def snapshot_schedule(steps: int, points: int = 10) -> list[int]:
@@ -118,7 +136,7 @@ def make_snapshots(
     tiny nets). Returns the path written (default: :func:`default_snapshot_path`); the file is a
     few hundred KB and appears only once complete.
     """
-    path = Path(path) if path is not None else default_snapshot_path()
+    path = Path(path) if path is not None else default_snapshot_path(pair)
     epochs = 20
     if steps % epochs or eval_every < 1:
         raise NstlibError(
@@ -140,7 +158,7 @@ def make_snapshots(
         schedule = snapshot_schedule(steps, points)
         pictures: list[np.ndarray] = []
         curve_steps: list[int] = []
-        curves: dict[str, list[float]] = {name: [] for name in CURVE_NAMES}
+        curves: dict[str, list[float]] = {name: [] for name in (*CURVE_NAMES, *VERDICT_NAMES)}
         losses: dict[str, list[float]] = {name: [] for name in LOSS_PAIRS}
         seen = 0  # how many entries of the history were already averaged into `losses`
 
@@ -156,6 +174,8 @@ def make_snapshots(
                 curve_steps.append(step)
                 scores = evaluate(trainer.G_AB, trainer.G_BA, pair, a, b)
                 for name, value in scores._asdict().items():
+                    curves[name].append(value)
+                for name, value in discriminator_verdict(trainer, a, b).items():
                     curves[name].append(value)
                 recent = {k: np.array(v[seen:]) for k, v in history.items()}
                 seen = len(history["G_A"])
@@ -255,7 +275,7 @@ def load_snapshots(
         real_B=arrays["real_B"],
         pictures=arrays["pictures"],
         curve_steps=arrays["curve_steps"],
-        curves={name: arrays[f"curve_{name}"] for name in curve_names},
+        curves={k.removeprefix("curve_"): v for k, v in arrays.items() if k.startswith("curve_")},
         losses={k.removeprefix("loss_"): v for k, v in arrays.items() if k.startswith("loss_")},
         config=json.loads(str(arrays["config"])),
     )
@@ -267,16 +287,23 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m nstlib.snapshots",
         description="Train lesson 04's toy CycleGAN longer and store snapshots for its slider.",
     )
-    parser.add_argument("-o", "--out", type=Path, default=None, help="default: " + SNAPSHOT_FILE)
+    parser.add_argument(
+        "-o",
+        "--out",
+        type=Path,
+        default=None,
+        help="default: datasets/snapshots/cyclegan_<pair>.npz",
+    )
     parser.add_argument("--steps", type=int, default=6000, help="training steps (default 6000)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--pair", choices=("texture", "geometry"), default="texture")
     args = parser.parse_args(argv)
 
     def run() -> None:
         if args.out is not None:
             check_output_path(args.out, suffixes=(".npz",))
         steps = check_int(args.steps, "--steps", low=1)
-        path = make_snapshots(args.out, steps=steps, seed=args.seed)
+        path = make_snapshots(args.out, pair=args.pair, steps=steps, seed=args.seed)
         snapshots = load_snapshots(path)
         seconds = snapshots.config["seconds"]
         print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KB) in {seconds} s")

@@ -53,3 +53,18 @@ def test_unknown_names_list_the_choices():
         photo("swirl")
     with pytest.raises(NstlibError, match="gravel"):
         style("chelsea")
+
+
+def test_the_photos_of_other_packages_load_at_their_own_sizes():
+    sizes = {
+        name: tuple(photo(name).shape[-2:])
+        for name in ("china", "flower", "grace_hopper", "motorcycle_left")
+    }
+    assert sizes == {
+        "china": (427, 640),
+        "flower": (427, 640),
+        "grace_hopper": (600, 512),
+        "motorcycle_left": (500, 741),
+    }
+    left, right = photo("motorcycle_left"), photo("motorcycle_right")
+    assert not torch.equal(left, right)  # the two views of the stereo pair

@@ -9,6 +9,7 @@ import threading
 
 import pytest
 import torch
+from test_generator_files import ReferenceGenerator
 
 from nstlib import cli, published_generators
 from nstlib.cyclegan import init_weights
@@ -16,7 +17,6 @@ from nstlib.errors import NstlibError
 from nstlib.generator_files import load_generator
 from nstlib.plumbing.atomic import sha256_of
 from nstlib.published_generators import PUBLISHED, fetch_published, published_path, published_url
-from test_generator_files import ReferenceGenerator
 
 
 @pytest.fixture()

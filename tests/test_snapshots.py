@@ -75,3 +75,20 @@ def test_shipped_snapshot_file_is_small_and_complete():
     # The longer run learned the texture translation and its cycle.
     assert s.curves["score_AB"][-1] > 0.8 and s.curves["score_BA"][-1] < 0.2
     assert s.curves["rec_A"][-1] < s.curves["rec_A"][0] / 2
+
+
+def test_the_discriminators_verdict_is_recorded_with_the_scores(tiny_run):
+    s = load_snapshots(tiny_run)
+    assert s.curves["D_B_fake"].shape == s.curves["D_B_real"].shape == (3,)
+    assert np.isfinite(s.curves["D_B_fake"]).all()
+
+
+def test_shipped_geometry_run_is_as_long_as_the_texture_run_and_fails_to_translate():
+    texture, geometry = (
+        load_snapshots(default_snapshot_path(pair)) for pair in ("texture", "geometry")
+    )
+    assert geometry.config["pair"] == "geometry"
+    assert geometry.config["steps"] == texture.config["steps"] == 6000
+    # The control lesson 04 shows: 6,000 steps and G(a) is still a disc, and D_B says so.
+    assert geometry.curves["score_AB"][-1] < 0.3 and geometry.curves["mask_iou"][-1] > 0.7
+    assert geometry.curves["D_B_fake"][-1] < geometry.curves["D_B_real"][-1]

@@ -88,6 +88,8 @@ class SnapshotDemo:
     curves, ``readout`` the scores, and ``last`` is the index of the snapshot shown.
     """
 
+    row_labels = SNAPSHOT_ROWS
+
     def __init__(self, snapshots: Snapshots, scale: int = 3) -> None:
         self.snapshots = snapshots
         self.grids = [
@@ -109,7 +111,7 @@ class SnapshotDemo:
         size = snapshots.real_A.shape[1] * scale
         labels = "".join(
             f"<div style='height:{size + 2}px;line-height:{size}px'>{row}</div>"
-            for row in SNAPSHOT_ROWS
+            for row in self.row_labels
         )
         self.widget = widgets.VBox(
             [
@@ -142,6 +144,15 @@ class SnapshotDemo:
         fig.tight_layout()
         return figure_png(fig)
 
+    def scores_html(self, step: int, c: dict[str, float]) -> str:
+        """The readout's scores, as measured at ``step`` (``c``: curve name → value)."""
+        return (
+            f"scores measured at step {step:,}: domain score "
+            f"G(a) <b>{c['score_AB']:.2f}</b>, F(b) <b>{c['score_BA']:.2f}</b> &nbsp;|&nbsp; "
+            f"reconstruction |F(G(a)) − a| <b>{c['rec_A']:.3f}</b>, |G(F(b)) − b| "
+            f"<b>{c['rec_B']:.3f}</b> &nbsp;|&nbsp; colour shift <b>{c['colour_shift']:.2f}</b>"
+        )
+
     def update(self, change: dict | None = None) -> int:
         """Display the snapshot the slider points at; return its index."""
         i = self.last = self.slider.value
@@ -153,13 +164,46 @@ class SnapshotDemo:
         at = max(int(np.searchsorted(s.curve_steps, s.steps[i], side="right")) - 1, 0)
         c = {name: float(values[at]) for name, values in s.curves.items()}
         self.readout.value = (
-            f"step <b>{int(s.steps[i]):,}</b> of {int(s.steps[-1]):,} &nbsp;|&nbsp; scores measured "
-            f"at step {int(s.curve_steps[at]):,}: domain score "
-            f"G(a) <b>{c['score_AB']:.2f}</b>, F(b) <b>{c['score_BA']:.2f}</b> &nbsp;|&nbsp; "
-            f"reconstruction |F(G(a)) − a| <b>{c['rec_A']:.3f}</b>, |G(F(b)) − b| "
-            f"<b>{c['rec_B']:.3f}</b> &nbsp;|&nbsp; colour shift <b>{c['colour_shift']:.2f}</b>"
+            f"step <b>{int(s.steps[i]):,}</b> of {int(s.steps[-1]):,} &nbsp;|&nbsp; "
+            + self.scores_html(int(s.curve_steps[at]), c)
         )
         return i
+
+
+class PhotoSnapshotDemo(SnapshotDemo):
+    """:class:`SnapshotDemo` for the photo ↔ painting run (:mod:`nstlib.photo_cyclegan`): the
+    held-out photos ``x`` and paintings ``y`` at 128 px, and the oracle distances and PSNRs."""
+
+    row_labels = ("photo x", "G(x)", "F(G(x))", "painting y", "F(y)", "G(F(y))")
+
+    def __init__(self, snapshots: Snapshots, scale: int = 1) -> None:
+        super().__init__(snapshots, scale)
+
+    def _curve_png(self, index: int) -> bytes:
+        s = self.snapshots
+        fig = Figure(figsize=(5.2, 3.9), dpi=100)
+        ax = fig.add_subplot()
+        for name, label in (
+            ("oracle_G", "G(x) to its oracle paint(x)"),
+            ("oracle_F", "F(y) to its oracle, the photo x"),
+            ("identity_G", "x to paint(x): the identity baseline"),
+        ):
+            ax.plot(s.curve_steps, s.curves[name], marker="o", label=label)
+        ax.axvline(s.steps[index], color="black", linestyle="--", linewidth=1)
+        ax.set_xlabel("training step")
+        ax.set_ylabel("perceptual distance (lower: closer)")
+        ax.set_title("Held-out photos: distance to the known answer")
+        ax.legend(fontsize=9, loc="lower left")
+        fig.tight_layout()
+        return figure_png(fig)
+
+    def scores_html(self, step: int, c: dict[str, float]) -> str:
+        return (
+            f"distance to the oracle: G(x) <b>{c['oracle_G']:.2f}</b>, F(y) <b>{c['oracle_F']:.2f}</b> "
+            f"(identity {c['identity_G']:.2f}) &nbsp;|&nbsp; PSNR F(G(x)) <b>{c['psnr_A']:.1f} dB</b>, "
+            f"G(F(y)) <b>{c['psnr_B']:.1f} dB</b> &nbsp;|&nbsp; colour spread G(x) "
+            f"<b>{c['spread_G']:.3f}</b> (paintings {c['spread_B']:.3f})"
+        )
 
 
 class BlendDemo:

@@ -43,7 +43,7 @@ from nstlib.perceptual import perceptual_distance, perceptual_extractor
 from nstlib.photo_domains import build_photo_painting, held_out_pairs
 from nstlib.plumbing.atomic import atomic_write
 from nstlib.plumbing.command import OneLineParser, run_command
-from nstlib.plumbing.paths import datasets_dir
+from nstlib.plumbing.paths import REPO_ROOT, datasets_dir
 from nstlib.plumbing.weights import load_strict, read_weights
 from nstlib.pretrained import translate
 from nstlib.snapshots import (
@@ -57,8 +57,8 @@ from nstlib.train_cyclegan import TrainOptions, build_networks, resume_cyclegan,
 from nstlib.unaligned import domain_images
 
 SHIPPED_OPTIONS = TrainOptions(
-    out=Path("build/photo_painting_run"),
-    data=Path("build/photo_painting"),
+    out=REPO_ROOT / "build" / "photo_painting_run",
+    data=REPO_ROOT / "build" / "photo_painting",
     n_blocks=6,
     ngf=32,
     ndf=32,
@@ -163,9 +163,7 @@ def photo_discriminators(
     ndf: int = 32, n_layers: int = 3
 ) -> tuple[PatchDiscriminator, PatchDiscriminator]:
     """``D_A`` (photos) and ``D_B`` (paintings): 70×70 PatchGANs as the shipped run trains them."""
-    return PatchDiscriminator(ndf=ndf, n_layers=n_layers), PatchDiscriminator(
-        ndf=ndf, n_layers=n_layers
-    )
+    return tuple(PatchDiscriminator(ndf=ndf, n_layers=n_layers) for _ in "AB")
 
 
 def load_shipped_generators(device: torch.device | str = "cpu") -> tuple[nn.Module, nn.Module]:
@@ -180,6 +178,10 @@ def load_shipped_discriminators(device: torch.device | str = "cpu") -> tuple[nn.
 
     def load(path: Path, device: torch.device | str) -> tuple[nn.Module, nn.Module]:
         state = read_weights(path, "the photo ↔ painting discriminators")
+        if not {"D_A", "D_B"} <= state.keys():
+            raise NstlibError(
+                f"{path} should hold D_A and D_B; it holds {sorted(state)[:4]}; {REGENERATE}."
+            )
         nets = photo_discriminators()
         for name, net in zip(("D_A", "D_B"), nets, strict=True):
             load_strict(net, state[name], path, f"the shipped {name}")

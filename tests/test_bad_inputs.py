@@ -111,6 +111,11 @@ CASES = [
     Case("env-backbone-unknown", stylize("chelsea", "swirl", *OUT, "--size", "32"), "NSTLIB_BACKBONE='bogus'", env={"NSTLIB_BACKBONE": "bogus"}),
     Case("env-device-unknown", stylize("chelsea", "swirl", *OUT, *FAST), "NSTLIB_DEVICE='gpu'", env={"NSTLIB_DEVICE": "gpu"}),
     Case("weights-cache-unwritable", stylize("chelsea", "swirl", *OUT, "--size", "32", "--backbone", "vgg19"), "TORCH_HOME", env={"TORCH_HOME": "/proc/nstlib-torch-cache"}),
+    # -- published generators: a name, or a hash, that cannot be right is refused offline ----------
+    Case("assets-fetch-unknown-name", ("nstlib", "assets", "--fetch", "horse3zebra"), "not a published CycleGAN generator"),
+    Case("assets-sha256-without-a-name", ("nstlib", "assets", "--sha256", "0" * 64), "go with --fetch NAME"),
+    Case("assets-fetch-bad-hash", ("nstlib", "assets", "--fetch", "horse2zebra", "--sha256", "abc"), "64 hexadecimal digits"),
+    Case("translate-weights-unknown-name", translate("chelsea", *OUT, "--weights", "horse3zebra"), "or the name of a published generator"),
     # -- python -m nstlib.fetch -------------------------------------------------------------------
     Case("fetch-unknown-dataset", fetch("horse3zebra", "--root", "{tmp}"), "invalid choice: 'horse3zebra'"),
     Case("fetch-zip-missing", fetch("facades", "--root", "{tmp}", "--zip", "{in}/facades.zip"), "facades.zip is not a file"),

@@ -14,6 +14,7 @@ from nstlib import data
 from nstlib.cyclegan import ResnetGenerator
 from nstlib.demos.cyclegan import PhotoSnapshotDemo
 from nstlib.errors import NstlibError
+from nstlib.metrics import psnr
 from nstlib.patchgan import PatchDiscriminator
 from nstlib.perceptual import perceptual_distance, perceptual_extractor
 from nstlib.photo_cyclegan import (
@@ -120,7 +121,7 @@ def test_the_identity_generator_scores_exactly_the_baseline(pairs, extractor):
     s = evaluate(Unchanged(), Unchanged(), photos, paintings, extractor)
     assert s.oracle_G == pytest.approx(s.identity_G, abs=1e-4)
     assert s.oracle_F == pytest.approx(s.identity_F, abs=1e-4)
-    assert s.psnr_A == s.psnr_B == float("inf")
+    assert s.psnr_A > 100 and s.psnr_B > 100  # identical up to float rounding in translate()
     assert s.spread_G == pytest.approx(s.spread_A) and s.spread_B == pytest.approx(
         colour_spread(paintings)
     )
@@ -139,7 +140,9 @@ def test_the_shipped_run_translates_both_ways_without_collapse(pairs, extractor)
     # What lesson 04 shows: closer to the oracle than the photo is, both ways, and no collapse.
     assert s.oracle_G < 0.8 * s.identity_G and s.oracle_F < s.identity_F
     assert abs(s.spread_G / s.spread_B - 1) < 0.3
-    assert s.psnr_A > 18
+    # The round trip lands closer to the photo than the painting is (far from "identical", though).
+    photos, paintings = pairs
+    assert s.psnr_A > psnr(paintings, photos) and s.psnr_B > psnr(photos, paintings)
     D_A, D_B = load_shipped_discriminators()
     assert isinstance(D_B, PatchDiscriminator) and not any(
         p.requires_grad for p in D_B.parameters()

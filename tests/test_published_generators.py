@@ -122,8 +122,12 @@ def test_a_given_hash_must_match_and_is_recorded(served, root):
 
 
 def test_the_command_line_fetches_then_translates_by_name(served, root, tmp_path, capsys):
-    url, _ = served
+    url, folder = served
     out = tmp_path / "zebra_cat.png"
+    # A reference-format file given by its path works without any fetching.
+    by_path = ["translate", "chelsea", "--size", "64", "--weights", str(folder / "horse2zebra.pth")]
+    assert cli.main([*by_path, "-o", str(out)]) == 0 and out.is_file()
+    out.unlink()
     assert cli.main(["translate", "chelsea", "--weights", "horse2zebra", "-o", str(out)]) == 2
     assert "assets --fetch horse2zebra" in capsys.readouterr().err
     assert cli.main(["assets", "--fetch", "horse2zebra", "--url", f"{url}/horse2zebra.pth"]) == 0

@@ -275,7 +275,11 @@ def load_snapshots(
         real_B=arrays["real_B"],
         pictures=arrays["pictures"],
         curve_steps=arrays["curve_steps"],
-        curves={k.removeprefix("curve_"): v for k, v in arrays.items() if k.startswith("curve_")},
+        curves={
+            k.removeprefix("curve_"): v
+            for k, v in arrays.items()
+            if k.startswith("curve_") and k != "curve_steps"
+        },
         losses={k.removeprefix("loss_"): v for k, v in arrays.items() if k.startswith("loss_")},
         config=json.loads(str(arrays["config"])),
     )

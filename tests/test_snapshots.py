@@ -7,6 +7,7 @@ import pytest
 
 from nstlib.errors import NstlibError
 from nstlib.snapshots import (
+    CURVE_NAMES,
     LOSS_PAIRS,
     SNAPSHOT_ROWS,
     default_snapshot_path,
@@ -79,6 +80,7 @@ def test_shipped_snapshot_file_is_small_and_complete():
 
 def test_the_discriminators_verdict_is_recorded_with_the_scores(tiny_run):
     s = load_snapshots(tiny_run)
+    assert set(s.curves) == {*CURVE_NAMES, "D_B_fake", "D_B_real"}
     assert s.curves["D_B_fake"].shape == s.curves["D_B_real"].shape == (3,)
     assert np.isfinite(s.curves["D_B_fake"]).all()
 

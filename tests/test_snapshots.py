@@ -85,12 +85,13 @@ def test_the_discriminators_verdict_is_recorded_with_the_scores(tiny_run):
     assert np.isfinite(s.curves["D_B_fake"]).all()
 
 
-def test_shipped_geometry_run_is_as_long_as_the_texture_run_and_fails_to_translate():
+def test_shipped_geometry_run_is_as_long_as_the_texture_run_and_still_loses_to_its_discriminator():
     texture, geometry = (
         load_snapshots(default_snapshot_path(pair)) for pair in ("texture", "geometry")
     )
     assert geometry.config["pair"] == "geometry"
     assert geometry.config["steps"] == texture.config["steps"] == 6000
-    # The control lesson 04 shows: 6,000 steps and G(a) is still a disc, and D_B says so.
-    assert geometry.curves["score_AB"][-1] < 0.3 and geometry.curves["mask_iou"][-1] > 0.7
-    assert geometry.curves["D_B_fake"][-1] < geometry.curves["D_B_real"][-1]
+    # What lesson 04 states: no squares at lesson length, some by the end, and D_B tells them apart.
+    score, steps = geometry.curves["score_AB"], geometry.curve_steps
+    assert score[steps == 1400][0] < 0.2 < 0.5 < score[-1]
+    assert geometry.curves["D_B_fake"][-1] < geometry.curves["D_B_real"][-1] - 0.2

@@ -88,7 +88,16 @@ class SnapshotDemo:
     curves, ``readout`` the scores, and ``last`` is the index of the snapshot shown.
     """
 
+    # What the grid's rows and the curve plot show (a subclass for another run changes these).
     row_labels = SNAPSHOT_ROWS
+    curves_shown = (
+        ("score_AB", "domain score of G(a) (want 1)"),
+        ("score_BA", "domain score of F(b) (want 0)"),
+        ("rec_A", "|F(G(a)) − a| (want 0)"),
+        ("colour_shift", "colour shift a → G(a) (want 0)"),
+    )
+    curve_marker, curve_ylim, curve_ylabel = None, (-0.02, 1.02), "score / error"
+    curve_title, legend_loc = "Held-out scores during the shipped run", "center right"
 
     def __init__(self, snapshots: Snapshots, scale: int = 3) -> None:
         self.snapshots = snapshots
@@ -131,16 +140,15 @@ class SnapshotDemo:
         s = self.snapshots
         fig = Figure(figsize=(5.2, 3.9), dpi=100)
         ax = fig.add_subplot()
-        ax.plot(s.curve_steps, s.curves["score_AB"], label="domain score of G(a) (want 1)")
-        ax.plot(s.curve_steps, s.curves["score_BA"], label="domain score of F(b) (want 0)")
-        ax.plot(s.curve_steps, s.curves["rec_A"], label="|F(G(a)) − a| (want 0)")
-        ax.plot(s.curve_steps, s.curves["colour_shift"], label="colour shift a → G(a) (want 0)")
+        for name, label in self.curves_shown:
+            ax.plot(s.curve_steps, s.curves[name], marker=self.curve_marker, label=label)
         ax.axvline(s.steps[index], color="black", linestyle="--", linewidth=1)
-        ax.set_ylim(-0.02, 1.02)
+        if self.curve_ylim is not None:
+            ax.set_ylim(*self.curve_ylim)
         ax.set_xlabel("training step")
-        ax.set_ylabel("score / error")
-        ax.set_title("Held-out scores during the shipped run")
-        ax.legend(fontsize=9, loc="center right")
+        ax.set_ylabel(self.curve_ylabel)
+        ax.set_title(self.curve_title)
+        ax.legend(fontsize=9, loc=self.legend_loc)
         fig.tight_layout()
         return figure_png(fig)
 
@@ -175,27 +183,16 @@ class PhotoSnapshotDemo(SnapshotDemo):
     held-out photos ``x`` and paintings ``y`` at 128 px, and the oracle distances and PSNRs."""
 
     row_labels = ("photo x", "G(x)", "F(G(x))", "painting y", "F(y)", "G(F(y))")
+    curves_shown = (
+        ("oracle_G", "G(x) to its oracle paint(x)"),
+        ("oracle_F", "F(y) to its oracle, the photo x"),
+        ("identity_G", "x to paint(x): the identity baseline"),
+    )
+    curve_marker, curve_ylim, curve_ylabel = "o", None, "perceptual distance (lower: closer)"
+    curve_title, legend_loc = "Held-out photos: distance to the known answer", "lower left"
 
     def __init__(self, snapshots: Snapshots, scale: int = 1) -> None:
         super().__init__(snapshots, scale)
-
-    def _curve_png(self, index: int) -> bytes:
-        s = self.snapshots
-        fig = Figure(figsize=(5.2, 3.9), dpi=100)
-        ax = fig.add_subplot()
-        for name, label in (
-            ("oracle_G", "G(x) to its oracle paint(x)"),
-            ("oracle_F", "F(y) to its oracle, the photo x"),
-            ("identity_G", "x to paint(x): the identity baseline"),
-        ):
-            ax.plot(s.curve_steps, s.curves[name], marker="o", label=label)
-        ax.axvline(s.steps[index], color="black", linestyle="--", linewidth=1)
-        ax.set_xlabel("training step")
-        ax.set_ylabel("perceptual distance (lower: closer)")
-        ax.set_title("Held-out photos: distance to the known answer")
-        ax.legend(fontsize=9, loc="lower left")
-        fig.tight_layout()
-        return figure_png(fig)
 
     def scores_html(self, step: int, c: dict[str, float]) -> str:
         return (
